@@ -1,0 +1,40 @@
+# Thin wrapper so the README can say two commands. The real build is meson.
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+MESON_TEST_ARGS ?= --print-errorlogs
+
+.PHONY: all deps build check check-plain check-asan demo bench clean
+
+all: build
+
+deps:
+	@./packaging/install-deps
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD) -Dwerror=true
+
+$(ASAN_BUILD)/build.ninja:
+	meson setup $(ASAN_BUILD) -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
+
+build: deps $(BUILD)/build.ninja
+	meson compile -C $(BUILD)
+
+check: deps check-plain check-asan
+
+check-plain: $(BUILD)/build.ninja
+	meson compile -C $(BUILD)
+	meson test -C $(BUILD) $(MESON_TEST_ARGS) --no-suite slow
+
+check-asan: $(ASAN_BUILD)/build.ninja
+	meson compile -C $(ASAN_BUILD)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		meson test -C $(ASAN_BUILD) $(MESON_TEST_ARGS) --no-suite slow --no-suite nosan
+
+demo: build
+	./tests/demo/run-demo $(BUILD)
+
+bench: build
+	meson test -C $(BUILD) --benchmark --verbose
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)
