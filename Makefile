@@ -19,7 +19,12 @@ $(ASAN_BUILD)/build.ninja:
 build: deps $(BUILD)/build.ninja
 	meson compile -C $(BUILD)
 
-check: deps check-plain check-asan
+check: deps
+	@status=0; \
+	$(MAKE) --no-print-directory check-plain || status=1; \
+	$(MAKE) --no-print-directory check-asan || status=1; \
+	./tests/summary $(BUILD) $(ASAN_BUILD) || status=1; \
+	exit $$status
 
 check-plain: $(BUILD)/build.ninja
 	meson compile -C $(BUILD)
