@@ -74,7 +74,8 @@ int retas_jws_sign(const void *payload, size_t len, const char *typ, const char 
 	int r;
 
 	if (!payload || len == 0) {
-		r = retas_error_set(err, -EINVAL, "jws.format", N_("The payload to sign is empty."));
+		r = retas_error_set(err, -EINVAL, "jws.format",
+				    N_("The payload to sign is empty."));
 		goto out;
 	}
 	r = build_header(typ, kid, &header);
@@ -90,10 +91,11 @@ int retas_jws_sign(const void *payload, size_t len, const char *typ, const char 
 	plen = strlen(p64);
 	total = hlen + 1 + plen + 1 + SIG_B64_LEN;
 	if (total > RETAS_JWS_MAX_LEN) {
-		r = retas_error_set(err, -E2BIG, "jws.size",
-				    N_("The signed token would be %zu bytes, more than the limit of "
-				       "%d."),
-				    total, RETAS_JWS_MAX_LEN);
+		r = retas_error_set(
+		    err, -E2BIG, "jws.size",
+		    N_("The signed token would be %zu bytes, more than the limit of "
+		       "%d."),
+		    total, RETAS_JWS_MAX_LEN);
 		goto out;
 	}
 	token = malloc(total + 1);
@@ -137,8 +139,8 @@ static int split(const char *token, size_t len, struct segments *seg, struct ret
 		return retas_error_set(err, -EINVAL, "jws.format", N_("The token is empty."));
 	if (len > RETAS_JWS_MAX_LEN)
 		return retas_error_set(err, -E2BIG, "jws.size",
-				       N_("The token is %zu bytes, more than the limit of %d."), len,
-				       RETAS_JWS_MAX_LEN);
+				       N_("The token is %zu bytes, more than the limit of %d."),
+				       len, RETAS_JWS_MAX_LEN);
 	end = len;
 	for (size_t i = 0; i < len; i++) {
 		if (token[i] == '.')
@@ -213,7 +215,8 @@ static int dup_member(json_object *h, const char *name, char **out, struct retas
 				       name);
 	*out = strdup(s);
 	if (!*out)
-		return retas_error_set(err, -ENOMEM, "jws.memory", N_("Out of memory while decoding."));
+		return retas_error_set(err, -ENOMEM, "jws.memory",
+				       N_("Out of memory while decoding."));
 	return 0;
 }
 
@@ -239,7 +242,8 @@ static int decode(const char *token, size_t len, bool strict, uint8_t sig[64],
 		goto out;
 	jws = calloc(1, sizeof(*jws));
 	if (!jws) {
-		r = retas_error_set(err, -ENOMEM, "jws.memory", N_("Out of memory while decoding."));
+		r = retas_error_set(err, -ENOMEM, "jws.memory",
+				    N_("Out of memory while decoding."));
 		goto out;
 	}
 	r = decode_segment(&seg, 0, &buf, &n, err);

@@ -107,12 +107,13 @@ static void jws_round_trip(void **state)
 	const char payload[] = "{\"a\":1}";
 	char *token = NULL;
 
-	assert_int_equal(retas_jws_sign(payload, strlen(payload), "retas-st+jws", "kid-1", k->sk,
-					&token, &err),
-			 0);
+	assert_int_equal(
+	    retas_jws_sign(payload, strlen(payload), "retas-st+jws", "kid-1", k->sk, &token, &err),
+	    0);
 	assert_int_equal(retas_jws_verify(token, strlen(token), k->pk, "retas-st+jws", &jws, &err),
 			 0);
-	assert_string_equal(jws->header, "{\"alg\":\"EdDSA\",\"typ\":\"retas-st+jws\",\"kid\":\"kid-1\"}");
+	assert_string_equal(jws->header,
+			    "{\"alg\":\"EdDSA\",\"typ\":\"retas-st+jws\",\"kid\":\"kid-1\"}");
 	assert_string_equal(jws->typ, "retas-st+jws");
 	assert_string_equal(jws->kid, "kid-1");
 	assert_int_equal(jws->payload_len, strlen(payload));
@@ -250,8 +251,8 @@ static void jws_alg_missing_or_odd_refused(void **state)
 {
 	struct keys *k = *state;
 	static const char *const headers[] = {
-		"{\"typ\":\"x\"}", "{\"alg\":1}", "{\"alg\":\"EdDSA \"}", "{\"alg\":\"ES256\"}",
-		"{\"alg\":\"Ed25519\"}",
+	    "{\"typ\":\"x\"}",	   "{\"alg\":1}",	    "{\"alg\":\"EdDSA \"}",
+	    "{\"alg\":\"ES256\"}", "{\"alg\":\"Ed25519\"}",
 	};
 
 	for (size_t i = 0; i < sizeof(headers) / sizeof(headers[0]); i++) {
@@ -265,8 +266,8 @@ static void jws_alg_missing_or_odd_refused(void **state)
 static void jws_crit_refused(void **state)
 {
 	struct keys *k = *state;
-	char *t = make_token("{\"alg\":\"EdDSA\",\"crit\":[\"exp\"],\"exp\":1}", "{}", k->sk, NULL,
-			     0);
+	char *t =
+	    make_token("{\"alg\":\"EdDSA\",\"crit\":[\"exp\"],\"exp\":1}", "{}", k->sk, NULL, 0);
 
 	expect_refused(t, strlen(t), k->pk, NULL, "jws.crit");
 	free(t);
@@ -291,8 +292,13 @@ static void jws_header_not_object_refused(void **state)
 {
 	struct keys *k = *state;
 	static const char *const headers[] = {
-		"[\"alg\",\"EdDSA\"]", "\"EdDSA\"", "null", "{\"alg\":\"EdDSA\"", "{\"alg\":\"EdDSA\"} x",
-		"{\"alg\":\"EdDSA\",\"kid\":5}", "{\"alg\":\"EdDSA\",\"typ\":null}",
+	    "[\"alg\",\"EdDSA\"]",
+	    "\"EdDSA\"",
+	    "null",
+	    "{\"alg\":\"EdDSA\"",
+	    "{\"alg\":\"EdDSA\"} x",
+	    "{\"alg\":\"EdDSA\",\"kid\":5}",
+	    "{\"alg\":\"EdDSA\",\"typ\":null}",
 	};
 
 	for (size_t i = 0; i < sizeof(headers) / sizeof(headers[0]); i++) {
@@ -387,15 +393,18 @@ static void jws_bad_base64_refused(void **state)
 	expect_refused(t, strlen(t), k->pk, NULL, "jws.base64");
 	/* Padding is not allowed either. */
 	free(t);
-	assert_int_equal(asprintf(&t, "eyJhbGciOiJFZERTQSJ9.e30=.%s", strrchr(token, '.') + 1) > 0, 1);
+	assert_int_equal(asprintf(&t, "eyJhbGciOiJFZERTQSJ9.e30=.%s", strrchr(token, '.') + 1) > 0,
+			 1);
 	expect_refused(t, strlen(t), k->pk, NULL, "jws.base64");
 	free(t);
 	/* A length no byte string encodes to (1 mod 4). */
-	assert_int_equal(asprintf(&t, "eyJhbGciOiJFZERTQSJ9A.e30.%s", strrchr(token, '.') + 1) > 0, 1);
+	assert_int_equal(asprintf(&t, "eyJhbGciOiJFZERTQSJ9A.e30.%s", strrchr(token, '.') + 1) > 0,
+			 1);
 	expect_refused(t, strlen(t), k->pk, NULL, "jws.base64");
 	free(t);
 	/* Non-zero unused bits in the last character ("e31" is not canonical). */
-	assert_int_equal(asprintf(&t, "eyJhbGciOiJFZERTQSJ9.e31.%s", strrchr(token, '.') + 1) > 0, 1);
+	assert_int_equal(asprintf(&t, "eyJhbGciOiJFZERTQSJ9.e31.%s", strrchr(token, '.') + 1) > 0,
+			 1);
 	expect_refused(t, strlen(t), k->pk, NULL, "jws.base64");
 	free(t);
 	free(token);
@@ -464,7 +473,8 @@ static void jws_oversize_refused(void **state)
 	retas_jws_free(jws);
 	free(token);
 	token = NULL;
-	assert_int_equal(retas_jws_sign(payload, plen + 1, NULL, NULL, k->sk, &token, &err), -E2BIG);
+	assert_int_equal(retas_jws_sign(payload, plen + 1, NULL, NULL, k->sk, &token, &err),
+			 -E2BIG);
 	assert_string_equal(err.reason, "jws.size");
 	assert_null(token);
 	free(payload);
@@ -513,9 +523,8 @@ static void jws_rfc8037_a4_sign(void **state)
 	assert_int_equal(retas_b64url_decode_key(RFC_X, x, 32), 0);
 	crypto_sign_seed_keypair(pk, sk, seed);
 	assert_memory_equal(pk, x, 32);
-	assert_int_equal(retas_jws_sign(RFC_PAYLOAD, strlen(RFC_PAYLOAD), NULL, NULL, sk, &token,
-					&err),
-			 0);
+	assert_int_equal(
+	    retas_jws_sign(RFC_PAYLOAD, strlen(RFC_PAYLOAD), NULL, NULL, sk, &token, &err), 0);
 	assert_string_equal(token, RFC_TOKEN);
 	free(token);
 }
