@@ -19,20 +19,20 @@
 static int cmd_nik_exec(struct cli_ctx *ctx, int argc, char **argv);
 
 const struct cli_cmd_entry cli_cmd_nik_entry = {
-	.name = "nik",
-	.args = "NIK [--json] [--on DATE] [--gender L|P]",
-	.summary = N_("Decode a NIK, or say exactly why it is invalid."),
-	.help = N_("Checks the 16 digits of a NIK (province, regency/city, district, birth date\n"
-		   "with +40 on the day for women, serial) and prints what they say.\n"
-		   "\n"
-		   "  --on DATE       reference date YYYY-MM-DD for the birth year's century and\n"
-		   "                  the age (default: today in WIB)\n"
-		   "  --gender L|P    the gender the student states; refused when the NIK says\n"
-		   "                  otherwise\n"
-		   "  --json          print a JSON object\n"
-		   "\n"
-		   "Exit status: 0 valid, 1 invalid (the reason is printed), 2 usage error.\n"),
-	.exec = cmd_nik_exec,
+    .name = "nik",
+    .args = "NIK [--json] [--on DATE] [--gender L|P]",
+    .summary = N_("Decode a NIK, or say exactly why it is invalid."),
+    .help = N_("Checks the 16 digits of a NIK (province, regency/city, district, birth date\n"
+	       "with +40 on the day for women, serial) and prints what they say.\n"
+	       "\n"
+	       "  --on DATE       reference date YYYY-MM-DD for the birth year's century and\n"
+	       "                  the age (default: today in WIB)\n"
+	       "  --gender L|P    the gender the student states; refused when the NIK says\n"
+	       "                  otherwise\n"
+	       "  --json          print a JSON object\n"
+	       "\n"
+	       "Exit status: 0 valid, 1 invalid (the reason is printed), 2 usage error.\n"),
+    .exec = cmd_nik_exec,
 };
 
 RETAS_DEFINE_CLEANUP(struct retas_regions, retas_regions_free)
@@ -97,13 +97,13 @@ static int print_json(const struct retas_nik *n, const struct retas_error *err,
 		retas_date_format(&n->birth, birth);
 		json_object_object_add(o, "nik", json_object_new_string(n->nik));
 		json_object_object_add(
-			o, "province",
-			json_region(n->province, retas_regions_name(regions, n->province)));
+		    o, "province",
+		    json_region(n->province, retas_regions_name(regions, n->province)));
 		json_object_object_add(
-			o, "regency", json_region(n->regency, retas_regions_name(regions, n->regency)));
+		    o, "regency", json_region(n->regency, retas_regions_name(regions, n->regency)));
 		json_object_object_add(
-			o, "district",
-			json_region(n->district, retas_regions_name(regions, n->district)));
+		    o, "district",
+		    json_region(n->district, retas_regions_name(regions, n->district)));
 		json_object_object_add(o, "birth_date", json_object_new_string(birth));
 		json_object_object_add(o, "gender", json_object_new_string(gender));
 		json_object_object_add(o, "serial", json_object_new_int((int)n->serial));
@@ -115,7 +115,7 @@ static int print_json(const struct retas_nik *n, const struct retas_error *err,
 		json_object_object_add(o, "message", json_object_new_string(err->message));
 	}
 	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-						       JSON_C_TO_STRING_NOSLASHESCAPE));
+						   JSON_C_TO_STRING_NOSLASHESCAPE));
 	return 0;
 }
 
@@ -133,9 +133,9 @@ static int parse_gender(const char *s, enum retas_gender *out)
 static int cmd_nik_exec(struct cli_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"on", required_argument, NULL, 'o'},
-		{"gender", required_argument, NULL, 'g'},
-		{0},
+	    {"on", required_argument, NULL, 'o'},
+	    {"gender", required_argument, NULL, 'g'},
+	    {0},
 	};
 	const struct cli_cmd_entry *e = &cli_cmd_nik_entry;
 	_cleanup_(retas_regions_freep) struct retas_regions *regions = NULL;
@@ -151,8 +151,8 @@ static int cmd_nik_exec(struct cli_ctx *ctx, int argc, char **argv)
 		switch (c) {
 		case 'o':
 			if (retas_date_parse(optarg, &on) < 0)
-				return cli_usage_error(e, _("--on wants a date YYYY-MM-DD, not '%s'"),
-						       optarg);
+				return cli_usage_error(
+				    e, _("--on wants a date YYYY-MM-DD, not '%s'"), optarg);
 			have_on = true;
 			break;
 		case 'g':

@@ -165,7 +165,8 @@ static int read_key_file(const char *path, int secret, uint8_t *key, struct reta
 	}
 	if (secret && (st.st_mode & (S_IRWXG | S_IRWXO))) {
 		r = retas_error_set(err, -EPERM, "key.mode",
-				    N_("the secret key file %s has mode %04o: group or others may access it; it must be 0600"),
+				    N_("the secret key file %s has mode %04o: group or others may "
+				       "access it; it must be 0600"),
 				    path, (unsigned)(st.st_mode & 07777));
 		goto out;
 	}
@@ -188,17 +189,19 @@ static int read_key_file(const char *path, int secret, uint8_t *key, struct reta
 	if (len == KEY_B64_LEN + 1 && buf[KEY_B64_LEN] == '\n')
 		len--;
 	if (len != KEY_B64_LEN) {
-		r = retas_error_set(err, -EINVAL, "key.format",
-				    N_("the key file %s does not hold one base64url key of 32 bytes and a newline"),
-				    path);
+		r = retas_error_set(
+		    err, -EINVAL, "key.format",
+		    N_("the key file %s does not hold one base64url key of 32 bytes and a newline"),
+		    path);
 		goto out;
 	}
 	buf[KEY_B64_LEN] = '\0';
 	r = retas_b64url_decode_key(buf, key, KEY_LEN);
 	if (r < 0) {
-		r = retas_error_set(err, -EINVAL, "key.format",
-				    N_("the key file %s does not hold one base64url key of 32 bytes and a newline"),
-				    path);
+		r = retas_error_set(
+		    err, -EINVAL, "key.format",
+		    N_("the key file %s does not hold one base64url key of 32 bytes and a newline"),
+		    path);
 		goto out;
 	}
 out:

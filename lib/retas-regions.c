@@ -101,8 +101,8 @@ static int parse_line(const char *path, unsigned lineno, char *line, struct regi
 	for (size_t i = 0; i < clen; i++)
 		if (line[i] < '0' || line[i] > '9')
 			return retas_error_set(err, -EINVAL, "regions.code",
-					       N_("%s:%u: the code must contain only digits"),
-					       path, lineno);
+					       N_("%s:%u: the code must contain only digits"), path,
+					       lineno);
 	name = tab + 1;
 	nlen = strlen(name);
 	if (nlen == 0)
@@ -121,9 +121,10 @@ static int parse_line(const char *path, unsigned lineno, char *line, struct regi
 		size_t n;
 
 		if (c < 0x20 || c == 0x7f)
-			return retas_error_set(err, -EINVAL, "regions.name",
-					       N_("%s:%u: the name contains a TAB or another control character"),
-					       path, lineno);
+			return retas_error_set(
+			    err, -EINVAL, "regions.name",
+			    N_("%s:%u: the name contains a TAB or another control character"), path,
+			    lineno);
 		n = utf8_seq_len((const unsigned char *)name + i);
 		if (n == 0)
 			return retas_error_set(err, -EINVAL, "regions.name",
@@ -163,9 +164,10 @@ static int check_table(const char *path, const struct retas_regions *r, struct r
 		memcpy(parent, e->code, clen - 2);
 		parent[clen - 2] = '\0';
 		if (!retas_regions_name(r, parent))
-			return retas_error_set(err, -EINVAL, "regions.parent",
-					       N_("%s:%u: code %s belongs to %s, which is not listed"),
-					       path, e->line, e->code, parent);
+			return retas_error_set(
+			    err, -EINVAL, "regions.parent",
+			    N_("%s:%u: code %s belongs to %s, which is not listed"), path, e->line,
+			    e->code, parent);
 	}
 	return 0;
 }
@@ -201,21 +203,22 @@ int retas_regions_load(const char *path, struct retas_regions **out, struct reta
 			line[--len] = '\0';
 		if (len > LINE_MAX_BYTES) {
 			r = retas_error_set(err, -EINVAL, "regions.format",
-					    N_("%s:%u: the line is longer than %d bytes"), path, lineno,
-					    LINE_MAX_BYTES);
+					    N_("%s:%u: the line is longer than %d bytes"), path,
+					    lineno, LINE_MAX_BYTES);
 			goto out;
 		}
 		if (strlen(line) != len) {
 			r = retas_error_set(err, -EINVAL, "regions.format",
-					    N_("%s:%u: the line contains a NUL byte"), path, lineno);
+					    N_("%s:%u: the line contains a NUL byte"), path,
+					    lineno);
 			goto out;
 		}
 		if (len == 0 || line[0] == '#')
 			continue;
 		if (reg->n == ENTRIES_MAX) {
 			r = retas_error_set(err, -EINVAL, "regions.format",
-					     N_("%s:%u: more than %d entries"), path, lineno,
-					     ENTRIES_MAX);
+					    N_("%s:%u: more than %d entries"), path, lineno,
+					    ENTRIES_MAX);
 			goto out;
 		}
 		r = parse_line(path, lineno, line, &e, err);
@@ -237,12 +240,12 @@ int retas_regions_load(const char *path, struct retas_regions **out, struct reta
 	}
 	if (ferror(f)) {
 		r = retas_error_set(err, -EIO, "regions.open", N_("cannot read the region data %s"),
-				     path);
+				    path);
 		goto out;
 	}
 	if (reg->n == 0) {
 		r = retas_error_set(err, -EINVAL, "regions.empty",
-				     N_("the region data %s lists no region"), path);
+				    N_("the region data %s lists no region"), path);
 		goto out;
 	}
 	qsort(reg->v, reg->n, sizeof(*reg->v), cmp_region);

@@ -207,7 +207,8 @@ static void keys_refuse_group_or_other_access(void **state)
 		assert_int_equal(retas_sign_keypair_load(f->path, 1, &kp, &err), -EPERM);
 		assert_string_equal(err.reason, "key.mode");
 		snprintf(want, sizeof(want),
-			 "the secret key file %s has mode %04o: group or others may access it; it must be 0600",
+			 "the secret key file %s has mode %04o: group or others may access it; it "
+			 "must be 0600",
 			 f->path, (unsigned)modes[i]);
 		assert_string_equal(err.message, want);
 		assert_memory_equal(&kp, &before, sizeof(kp));
@@ -236,16 +237,16 @@ static void keys_missing_without_create(void **state)
 static void keys_malformed_refused(void **state)
 {
 	static const char *const bad[] = {
-		"",
-		"\n",
-		"short\n",
-		ED25519_SEED "\n\n",
-		ED25519_SEED "A\n",
-		ED25519_SEED " \n",
-		" " ED25519_SEED "\n",
-		"nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A\n", /* base64, not base64url */
-		"nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A=\n",
-		"nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2B\n", /* non-zero padding bits */
+	    "",
+	    "\n",
+	    "short\n",
+	    ED25519_SEED "\n\n",
+	    ED25519_SEED "A\n",
+	    ED25519_SEED " \n",
+	    " " ED25519_SEED "\n",
+	    "nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A\n", /* base64, not base64url */
+	    "nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A=\n",
+	    "nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2B\n", /* non-zero padding bits */
 	};
 	struct fixture *f = *state;
 	struct retas_sign_keypair kp;
@@ -322,17 +323,16 @@ static void keys_pubkey_write(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(keys_sign_create_and_reload, setup, teardown),
-		cmocka_unit_test_setup_teardown(keys_sign_two_files_differ, setup, teardown),
-		cmocka_unit_test_setup_teardown(keys_sign_known_vector, setup, teardown),
-		cmocka_unit_test_setup_teardown(keys_box_create_and_reload, setup, teardown),
-		cmocka_unit_test_setup_teardown(keys_refuse_group_or_other_access, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(keys_missing_without_create, setup, teardown),
-		cmocka_unit_test_setup_teardown(keys_malformed_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(keys_not_regular_file_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(keys_create_in_missing_dir, setup, teardown),
-		cmocka_unit_test_setup_teardown(keys_pubkey_write, setup, teardown),
+	    cmocka_unit_test_setup_teardown(keys_sign_create_and_reload, setup, teardown),
+	    cmocka_unit_test_setup_teardown(keys_sign_two_files_differ, setup, teardown),
+	    cmocka_unit_test_setup_teardown(keys_sign_known_vector, setup, teardown),
+	    cmocka_unit_test_setup_teardown(keys_box_create_and_reload, setup, teardown),
+	    cmocka_unit_test_setup_teardown(keys_refuse_group_or_other_access, setup, teardown),
+	    cmocka_unit_test_setup_teardown(keys_missing_without_create, setup, teardown),
+	    cmocka_unit_test_setup_teardown(keys_malformed_refused, setup, teardown),
+	    cmocka_unit_test_setup_teardown(keys_not_regular_file_refused, setup, teardown),
+	    cmocka_unit_test_setup_teardown(keys_create_in_missing_dir, setup, teardown),
+	    cmocka_unit_test_setup_teardown(keys_pubkey_write, setup, teardown),
 	};
 
 	if (sodium_init() < 0)

@@ -18,6 +18,8 @@
 #include "retas-regions.h"
 #include "retas-util.h"
 
+/* One row per case reads better than one field per line. */
+/* clang-format off */
 #define REF_2026 {2026, 11, 24}
 
 struct valid_case {
@@ -131,6 +133,8 @@ static const struct invalid_case invalid_cases[] = {
 	 "The NIK is a man's (birth day 07 is 01-31), but the gender given is female."},
 };
 
+/* clang-format on */
+
 static struct retas_regions *regions;
 
 static int load_regions(void **state)
@@ -183,16 +187,14 @@ static void run_invalid(void **state)
 
 	memset(&n, 0x5a, sizeof(n));
 	before = n;
-	assert_int_equal(retas_nik_parse(c->nik, &c->ref, c->declared, regions, &n, &err),
-			 -EINVAL);
+	assert_int_equal(retas_nik_parse(c->nik, &c->ref, c->declared, regions, &n, &err), -EINVAL);
 	assert_int_equal(err.code, -EINVAL);
 	assert_string_equal(err.reason, c->reason);
 	assert_string_equal(err.message, c->message);
 	/* Out-parameters are written only on success. */
 	assert_memory_equal(&n, &before, sizeof(n));
 	/* The same answer without a struct retas_error to fill. */
-	assert_int_equal(retas_nik_parse(c->nik, &c->ref, c->declared, regions, &n, NULL),
-			 -EINVAL);
+	assert_int_equal(retas_nik_parse(c->nik, &c->ref, c->declared, regions, &n, NULL), -EINVAL);
 }
 
 static void nik_province_unchecked_without_regions(void **state)
@@ -214,26 +216,25 @@ static void nik_first_fault_wins(void **state)
 	struct retas_error err = {0};
 	struct retas_nik n;
 
-	assert_int_equal(retas_nik_parse("9900003213000000", &ref, RETAS_GENDER_FEMALE, regions, &n,
-					 &err),
-			 -EINVAL);
+	assert_int_equal(
+	    retas_nik_parse("9900003213000000", &ref, RETAS_GENDER_FEMALE, regions, &n, &err),
+	    -EINVAL);
 	assert_string_equal(err.reason, "nik.province");
-	assert_int_equal(retas_nik_parse("1571013213000000", &ref, RETAS_GENDER_FEMALE, regions, &n,
-					 &err),
-			 -EINVAL);
+	assert_int_equal(
+	    retas_nik_parse("1571013213000000", &ref, RETAS_GENDER_FEMALE, regions, &n, &err),
+	    -EINVAL);
 	assert_string_equal(err.reason, "nik.day");
-	assert_int_equal(retas_nik_parse("1571012902070000", &ref, RETAS_GENDER_FEMALE, regions, &n,
-					 &err),
-			 -EINVAL);
+	assert_int_equal(
+	    retas_nik_parse("1571012902070000", &ref, RETAS_GENDER_FEMALE, regions, &n, &err),
+	    -EINVAL);
 	assert_string_equal(err.reason, "nik.date");
 }
 
 static void nik_every_reason_distinct(void **state)
 {
-	static const char *const reasons[] = {"nik.length",   "nik.digits", "nik.province",
-					      "nik.regency",  "nik.district", "nik.day",
-					      "nik.month",    "nik.date",   "nik.serial",
-					      "nik.gender"};
+	static const char *const reasons[] = {
+	    "nik.length", "nik.digits", "nik.province", "nik.regency", "nik.district",
+	    "nik.day",	  "nik.month",	"nik.date",	"nik.serial",  "nik.gender"};
 
 	for (size_t i = 0; i < ARRAY_SIZE(reasons); i++) {
 		bool seen = false;
@@ -262,10 +263,10 @@ static void nik_mask(void **state)
 int main(void)
 {
 	const struct CMUnitTest fixed[] = {
-		cmocka_unit_test(nik_province_unchecked_without_regions),
-		cmocka_unit_test(nik_first_fault_wins),
-		cmocka_unit_test(nik_every_reason_distinct),
-		cmocka_unit_test(nik_mask),
+	    cmocka_unit_test(nik_province_unchecked_without_regions),
+	    cmocka_unit_test(nik_first_fault_wins),
+	    cmocka_unit_test(nik_every_reason_distinct),
+	    cmocka_unit_test(nik_mask),
 	};
 	size_t nv = ARRAY_SIZE(valid_cases), ni = ARRAY_SIZE(invalid_cases), n = 0;
 	struct CMUnitTest *tests = calloc(nv + ni + ARRAY_SIZE(fixed), sizeof(*tests));

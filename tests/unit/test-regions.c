@@ -47,6 +47,7 @@ static void write_file(const char *path, const char *data, size_t len)
 
 static void regions_installed_file_provinces(void **state)
 {
+	/* clang-format off */
 	static const char *const provinces[][2] = {
 		{"11", "Aceh"},
 		{"12", "Sumatera Utara"},
@@ -87,6 +88,7 @@ static void regions_installed_file_provinces(void **state)
 		{"95", "Papua Pegunungan"},
 		{"96", "Papua Barat Daya"},
 	};
+	/* clang-format on */
 	_cleanup_(retas_regions_freep) struct retas_regions *r = NULL;
 	struct retas_error err = {0};
 	int count = 0;
@@ -109,9 +111,9 @@ static void regions_installed_file_provinces(void **state)
 static void regions_installed_file_kota_jambi(void **state)
 {
 	static const char *const kecamatan[] = {
-		"Kota Baru",   "Jambi Selatan", "Jelutung",   "Pasar Jambi",
-		"Telanaipura", "Danau Teluk",   "Pelayangan", "Jambi Timur",
-		"Alam Barajo", "Danau Sipin",   "Paal Merah",
+	    "Kota Baru",   "Jambi Selatan", "Jelutung",	  "Pasar Jambi",
+	    "Telanaipura", "Danau Teluk",   "Pelayangan", "Jambi Timur",
+	    "Alam Barajo", "Danau Sipin",   "Paal Merah",
 	};
 	_cleanup_(retas_regions_freep) struct retas_regions *r = NULL;
 	struct retas_error err = {0};
@@ -146,10 +148,12 @@ static void regions_installed_file_kota_jambi(void **state)
  * name are all fine; RETAS_DATADIR chooses the file. */
 static void regions_datadir_override(void **state)
 {
-	static const char data[] = "# test data\n\n15\tJambi\n1571\tKota Jambi\n"
-				   "157101\tKota Baru\n# end\n16\tSumatera Selatan \xe2\x80\x93 test";
+	static const char data[] =
+	    "# test data\n\n15\tJambi\n1571\tKota Jambi\n"
+	    "157101\tKota Baru\n# end\n16\tSumatera Selatan \xe2\x80\x93 test";
 	_cleanup_(retas_regions_freep) struct retas_regions *r = NULL;
-	_cleanup_(freep) char *old = getenv("RETAS_DATADIR") ? strdup(getenv("RETAS_DATADIR")) : NULL;
+	_cleanup_(freep) char *old =
+	    getenv("RETAS_DATADIR") ? strdup(getenv("RETAS_DATADIR")) : NULL;
 	struct retas_error err = {0};
 	char path[sizeof(tmpdir) + 32];
 
@@ -176,6 +180,7 @@ struct bad_case {
 
 static void regions_bad_line_reported(void **state)
 {
+	/* clang-format off */
 	static const struct bad_case cases[] = {
 		{"code of 3 digits", "11\tAceh\n# comment\n123\tX\n", 0, "regions.code",
 		 "3: the code must have 2, 4 or 6 digits"},
@@ -203,6 +208,7 @@ static void regions_bad_line_reported(void **state)
 		 "2: code 157101 belongs to 1571, which is not listed"},
 		{"only comments", "# nothing\n\n", 0, "regions.empty", NULL},
 	};
+	/* clang-format on */
 	char path[sizeof(tmpdir) + 32];
 
 	snprintf(path, sizeof(path), "%s/wilayah.tsv", tmpdir);
@@ -275,12 +281,12 @@ static void regions_missing_file(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(regions_installed_file_provinces),
-		cmocka_unit_test(regions_installed_file_kota_jambi),
-		cmocka_unit_test(regions_datadir_override),
-		cmocka_unit_test(regions_bad_line_reported),
-		cmocka_unit_test(regions_long_line_refused),
-		cmocka_unit_test(regions_missing_file),
+	    cmocka_unit_test(regions_installed_file_provinces),
+	    cmocka_unit_test(regions_installed_file_kota_jambi),
+	    cmocka_unit_test(regions_datadir_override),
+	    cmocka_unit_test(regions_bad_line_reported),
+	    cmocka_unit_test(regions_long_line_refused),
+	    cmocka_unit_test(regions_missing_file),
 	};
 
 	return cmocka_run_group_tests_name("regions", tests, make_tmpdir, remove_tmpdir);
