@@ -31,11 +31,6 @@
 /* Where retasd.service points the daemon. */
 #define DEFAULT_CONFIG "/etc/retas/retasd.conf"
 
-/* TEMPORARY until the region data module is merged (see lib/retas-st.c). */
-#pragma weak retas_regions_load_default
-#pragma weak retas_regions_name
-#pragma weak retas_regions_free
-
 static int cmd_assignment_verify_exec(struct cli_ctx *ctx, int argc, char **argv);
 
 const struct cli_cmd_entry cli_cmd_assignment_verify_entry = {
@@ -180,9 +175,7 @@ static void format_wib(int64_t ms, char *buf, size_t size)
 static void print_text(const struct retas_st *st, const struct retas_regions *regions,
 		       const char *kid)
 {
-	const char *kec = regions && retas_regions_name
-			      ? retas_regions_name(regions, st->sekolah.kecamatan)
-			      : NULL;
+	const char *kec = regions ? retas_regions_name(regions, st->sekolah.kecamatan) : NULL;
 	char from[32], until[32], date[11];
 
 	retas_date_format(&st->tanggal, date);
@@ -239,7 +232,7 @@ static json_object *to_json(const struct retas_st *st, const struct retas_region
 	if (st->sekolah.alamat)
 		add_str(s, "alamat", st->sekolah.alamat);
 	add_str(s, "kecamatan", st->sekolah.kecamatan);
-	if (regions && retas_regions_name)
+	if (regions)
 		add_str(s, "kecamatan_nama", retas_regions_name(regions, st->sekolah.kecamatan));
 	arr = json_object_new_array();
 	json_object_object_add(o, "petugas", arr);
@@ -282,7 +275,7 @@ static void print_json(const struct retas_st *st, const struct retas_regions *re
 		add_str(o, "reason", err->reason);
 		add_str(o, "message", err->message);
 	}
-	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 							     JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
 }
@@ -359,7 +352,7 @@ static int cmd_assignment_verify_exec(struct cli_ctx *ctx, int argc, char **argv
 	}
 	/* Region names are a courtesy: without the data file the letter is
 	 * still checked, only the kecamatan is shown as its code. */
-	if (retas_regions_load_default && retas_regions_load_default(&regions, NULL) < 0)
+	if (retas_regions_load_default(&regions, NULL) < 0)
 		regions = NULL;
 
 	retas_key_id(pk, kid);
@@ -383,7 +376,6 @@ static int cmd_assignment_verify_exec(struct cli_ctx *ctx, int argc, char **argv
 	if (r < 0)
 		cli_error("%s (%s)", err.message, err.reason);
 	retas_st_free(st);
-	if (regions && retas_regions_free)
-		retas_regions_free(regions);
+	retas_regions_free(regions);
 	return r < 0 ? CLI_EXIT_REFUSED : CLI_EXIT_OK;
 }

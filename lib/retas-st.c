@@ -30,13 +30,6 @@
 #define MAX_PIN_MEM_KIB (1024 * 1024)
 #define MAX_PIN_OPS 64
 
-/*
- * TEMPORARY until the region data module is merged: a weak reference, so
- * this file links before it exists. A caller can only pass non-NULL regions
- * after loading them, which links the module in.
- */
-#pragma weak retas_regions_is_kecamatan
-
 RETAS_DEFINE_CLEANUP(struct retas_st, retas_st_free)
 RETAS_DEFINE_CLEANUP(struct retas_jws, retas_jws_free)
 
@@ -231,7 +224,7 @@ static int parse_sekolah(json_object *root, const struct retas_regions *regions,
 			       "of at most 512 bytes."));
 	r = retas_json_get_string(o, "kecamatan", &s);
 	if (r < 0 || strlen(s) != 6 || !is_digits(s, 6) ||
-	    (regions && retas_regions_is_kecamatan && !retas_regions_is_kecamatan(regions, s)))
+	    (regions && !retas_regions_is_kecamatan(regions, s)))
 		return fail(-EINVAL, err, "st.kecamatan",
 			    N_("The surat tugas field \"sekolah.kecamatan\" is not a known "
 			       "kecamatan code."));

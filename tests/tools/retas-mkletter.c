@@ -5,19 +5,23 @@
  *
  * usage: retas-mkletter --sign-key FILE [-o FILE] [letter options]
  *
- *   --sign-key FILE     HQ Ed25519 key file (base64url 32-byte seed and a
- *                       newline, mode 0600, the format of lib/retas-keys.h);
- *                       created when missing. Its public key is written to
- *                       FILE.pub (base64url and a newline) and, without -o,
- *                       printed on stdout: that is all the tool does then.
+ *   --sign-key FILE     HQ Ed25519 key file (lib/retas-keys.h format, mode
+ *                       0600), created when missing. Its public key is
+ *                       written to FILE.pub (base64url and a newline) and,
+ *                       without -o, printed on stdout: that is all the tool
+ *                       does then. The same makes a van's device key pair.
  *   -o FILE             write the signed letter (the JWS and a newline);
  *                       "-" is stdout.
  *   --payload FILE      sign FILE's bytes as the payload, unchecked (for
  *                       tests of letters the parser must refuse); every
  *                       letter option below is then ignored.
  *   --device-key KEY    the van's Ed25519 public key (required for a letter)
- *   --seal-key KEY      HQ's X25519 public key (required for a letter)
+ *   --seal-key KEY      HQ's X25519 public key (required for a letter, or
+ *                       --seal-keypair)
  *                       KEY is base64url, or @PATH of a public key file.
+ *   --seal-keypair FILE HQ's X25519 key file, created when missing, its
+ *                       public key written to FILE.pub and used as the
+ *                       letter's seal key (HQ tests open records with it).
  *   --from TIME         valid_from, RFC 3339 with offset (default: now - 1 h)
  *   --until TIME        valid_until (default: valid_from + 9 h)
  *   --petugas NIP:NAME:PIN   an officer, repeatable (at least one); the PIN
@@ -56,6 +60,7 @@
 
 #include "retas-b64.h"
 #include "retas-jws.h"
+#include "retas-keys.h"
 #include "retas-st.h"
 #include "retas-util.h"
 
@@ -95,37 +100,6 @@ static int write_file(const char *path, const char *text, mode_t mode)
 	if (write(fd, text, len) != (ssize_t)len || write(fd, "\n", 1) != 1)
 		return -EIO;
 	return fsync(fd) < 0 ? -errno : 0;
-}
-
-/*
- * The HQ key pair from a seed file in the lib/retas-keys.h format, created
- * when missing. A stand-in for retas_sign_keypair_load until that lands.
- */
-static int load_sign_key(const char *path, uint8_t pk[32], uint8_t sk[64])
-{
-	char line[128];
-	uint8_t seed[32];
-	_cleanup_(freep) char *s = NULL;
-	int r;
-
-	r = read_line_file(path, line, sizeof(line));
-	if (r == -ENOENT) {
-		randombytes_buf(seed, sizeof(seed));
-		r = retas_b64url_encode(seed, sizeof(seed), &s);
-		if (r == 0)
-			r = write_file(path, s, 0600);
-		if (r == 0)
-			chmod(path, 0600);
-	} else if (r == 0) {
-		r = retas_b64url_decode_key(line, seed, sizeof(seed));
-	}
-	if (r == 0)
-		crypto_sign_seed_keypair(pk, sk, seed);
-	sodium_memzero(seed, sizeof(seed));
-	sodium_memzero(line, sizeof(line));
-	if (s)
-		sodium_memzero(s, strlen(s));
-	return r;
 }
 
 static int parse_key(const char *arg, uint8_t key[32])
@@ -200,6 +174,7 @@ int main(int argc, char **argv)
 	    {"payload", required_argument, NULL, 'P'},
 	    {"device-key", required_argument, NULL, 'd'},
 	    {"seal-key", required_argument, NULL, 's'},
+	    {"seal-keypair", required_argument, NULL, 'X'},
 	    {"from", required_argument, NULL, 'f'},
 	    {"until", required_argument, NULL, 'u'},
 	    {"petugas", required_argument, NULL, 'p'},
@@ -216,17 +191,18 @@ int main(int argc, char **argv)
 	    {"output", required_argument, NULL, 'o'},
 	    {0},
 	};
-	const char *key_path = NULL, *payload_path = NULL, *out_path = NULL, *from = NULL,
-		   *until = NULL, *nomor = NULL, *tanggal = NULL, *npsn = NULL, *sekolah = NULL,
-		   *alamat = NULL, *kecamatan = NULL, *van_id = NULL, *hq_url = NULL;
+	const char *key_path = NULL, *seal_path = NULL, *payload_path = NULL, *out_path = NULL,
+		   *from = NULL, *until = NULL, *nomor = NULL, *tanggal = NULL, *npsn = NULL,
+		   *sekolah = NULL, *alamat = NULL, *kecamatan = NULL, *van_id = NULL,
+		   *hq_url = NULL;
 	struct retas_st st = {0};
 	struct retas_st *check = NULL;
 	struct retas_error err = {0};
-	uint8_t pk[32], sk[64];
+	struct retas_sign_keypair kp;
 	bool have_device = false, have_seal = false;
 	char kid[17], *json = NULL, *token = NULL, *pub = NULL, *pubpath = NULL;
 	size_t json_len = 0;
-	int c, r, ret = 1;
+	int c, ret = 1;
 
 	if (sodium_init() < 0)
 		return 1;
@@ -259,6 +235,9 @@ int main(int argc, char **argv)
 				goto out;
 			}
 			have_seal = true;
+			break;
+		case 'X':
+			seal_path = optarg;
 			break;
 		case 'f':
 			from = optarg;
@@ -324,17 +303,26 @@ int main(int argc, char **argv)
 		ret = usage("--sign-key FILE is required");
 		goto out;
 	}
-	r = load_sign_key(key_path, pk, sk);
-	if (r < 0) {
-		fprintf(stderr, "retas-mkletter: cannot load or create %s: %s\n", key_path,
-			strerror(-r));
+	if (retas_sign_keypair_load(key_path, 1, &kp, &err) < 0 ||
+	    retas_b64url_encode(kp.pk, 32, &pub) < 0 ||
+	    asprintf(&pubpath, "%s.pub", key_path) < 0 ||
+	    retas_pubkey_write(pubpath, kp.pk, &err) < 0) {
+		fprintf(stderr, "retas-mkletter: %s: %s\n", key_path, err.message);
 		goto out;
 	}
-	if (retas_b64url_encode(pk, 32, &pub) < 0 || asprintf(&pubpath, "%s.pub", key_path) < 0)
-		goto out;
-	if (write_file(pubpath, pub, 0644) < 0) {
-		fprintf(stderr, "retas-mkletter: cannot write %s\n", pubpath);
-		goto out;
+	if (seal_path) {
+		struct retas_box_keypair box;
+		_cleanup_(freep) char *seal_pub = NULL;
+
+		if (retas_box_keypair_load(seal_path, 1, &box, &err) < 0 ||
+		    asprintf(&seal_pub, "%s.pub", seal_path) < 0 ||
+		    retas_pubkey_write(seal_pub, box.pk, &err) < 0) {
+			fprintf(stderr, "retas-mkletter: %s: %s\n", seal_path, err.message);
+			goto out;
+		}
+		memcpy(st.hq.seal_key, box.pk, 32);
+		sodium_memzero(&box, sizeof(box));
+		have_seal = true;
 	}
 	if (!out_path) {
 		printf("%s\n", pub);
@@ -410,8 +398,9 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
-	retas_key_id(pk, kid);
-	if (!json || retas_jws_sign(json, json_len, RETAS_ST_JWS_TYP, kid, sk, &token, &err) < 0) {
+	retas_key_id(kp.pk, kid);
+	if (!json ||
+	    retas_jws_sign(json, json_len, RETAS_ST_JWS_TYP, kid, kp.sk, &token, &err) < 0) {
 		fprintf(stderr, "retas-mkletter: cannot sign: %s\n", err.message);
 		goto out;
 	}
@@ -423,7 +412,7 @@ int main(int argc, char **argv)
 	}
 	ret = 0;
 out:
-	sodium_memzero(sk, sizeof(sk));
+	sodium_memzero(&kp, sizeof(kp));
 	retas_st_free(check);
 	free(st.nomor);
 	free(st.sekolah.nama);

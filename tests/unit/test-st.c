@@ -23,6 +23,7 @@
 
 #include "retas-b64.h"
 #include "retas-jws.h"
+#include "retas-regions.h"
 #include "retas-st.h"
 
 #define FROM "2026-11-24T07:00:00+07:00"
@@ -392,6 +393,46 @@ static void st_each_invalid_field_has_its_reason(void **state)
 	}
 }
 
+static void st_kecamatan_checked_against_regions(void **state)
+{
+	static const struct {
+		const char *code;
+		int ok;
+	} cases[] = {
+		{"157101", 1}, {"157111", 1}, {"157112", 0}, {"157100", 0}, {"150101", 0},
+	};
+	struct retas_regions *regions = NULL;
+	struct retas_error err = {0};
+
+	assert_int_equal(retas_regions_load_default(&regions, &err), 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		json_object *o = valid_letter();
+		struct retas_st *st = NULL;
+		char value[16], *text;
+		int r;
+
+		snprintf(value, sizeof(value), "\"%s\"", cases[i].code);
+		mutate(o, "sekolah.kecamatan", value);
+		text = to_text(o);
+		r = retas_st_parse(text, strlen(text), regions, &st, &err);
+		if (cases[i].ok) {
+			assert_int_equal(r, 0);
+			assert_string_equal(st->sekolah.kecamatan, cases[i].code);
+		} else {
+			assert_int_equal(r, -EINVAL);
+			assert_string_equal(err.reason, "st.kecamatan");
+		}
+		/* Without region data only the form is checked. */
+		retas_st_free(st);
+		st = NULL;
+		assert_int_equal(retas_st_parse(text, strlen(text), NULL, &st, &err), 0);
+		retas_st_free(st);
+		free(text);
+		json_object_put(o);
+	}
+	retas_regions_free(regions);
+}
+
 static void st_not_json_refused(void **state)
 {
 	static const char *const texts[] = {"", "[]", "\"x\"", "{", "{} x", "not json", "null"};
@@ -699,6 +740,7 @@ static void cli_assignment_verify(void **state)
 	expect_line(&res, "School: SMA Negeri 1 Kota Jambi (NPSN 10504187)");
 	expect_line(&res, "Officer: 198703152010011002 Rina Marlina");
 	expect_line(&res, "Officer: 199001012015032001 Dewi Sartika");
+	expect_line(&res, "Kecamatan: 157101 Kota Baru");
 	expect_line(&res, "Van: MPK-01");
 	expect_line(&res, "Signed by: Drs. NIRWAN, ME (196702221985121001)");
 	expect_line(&res, "Status: valid");
@@ -894,6 +936,7 @@ static void cli_assignment_verify_mkletter(void **state)
 	expect_line(&res, "Officer: 198703152010011002 Rina Marlina");
 	expect_line(&res, "Minimum age: 17");
 	expect_line(&res, "Fingers: 1 6");
+	expect_line(&res, "Kecamatan: 157105 Telanaipura");
 	expect_line(&res, "Status: valid");
 	run_cli(&res,
 		(const char *const[]){"assignment", "verify", letter, "--key", hqpk, "--on",
@@ -941,6 +984,7 @@ int main(void)
 		cmocka_unit_test(st_valid_letter_parses),
 		cmocka_unit_test(st_defaults_and_unknown_members),
 		cmocka_unit_test(st_each_invalid_field_has_its_reason),
+		cmocka_unit_test(st_kecamatan_checked_against_regions),
 		cmocka_unit_test(st_not_json_refused),
 		cmocka_unit_test(st_petugas_count_bounds),
 		cmocka_unit_test(st_round_trip),
