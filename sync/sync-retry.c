@@ -19,6 +19,7 @@ bool sync_retry_is_retryable(enum sync_fail kind, long http_status)
 	case SYNC_FAIL_CONNECT:
 	case SYNC_FAIL_TIMEOUT:
 	case SYNC_FAIL_TLS:
+	case SYNC_FAIL_RESYNC:
 		return true;
 	case SYNC_FAIL_HTTP:
 		return http_status == 408 || http_status == 429 ||

@@ -20,6 +20,9 @@ enum sync_fail {
 	SYNC_FAIL_TLS,	    /* handshake, certificate or pinned key */
 	SYNC_FAIL_HTTP,	    /* the server answered with a status */
 	SYNC_FAIL_LOCAL,    /* our own side: memory, the file being uploaded */
+	SYNC_FAIL_RESYNC,   /* the server and we disagree on the upload's state (tus 409
+			       offset mismatch, 460 checksum mismatch, 423 locked, a
+			       malformed answer): learn the offset again, then retry */
 };
 
 struct sync_retry_policy {
@@ -36,7 +39,8 @@ struct sync_retry {
 
 /* True for the failures worth another attempt: connection errors,
  * timeouts, TLS failures (a captive portal answers with its own
- * certificate until the officer's network changes), HTTP 408, 429 and 5xx.
+ * certificate until the officer's network changes), HTTP 408, 429 and 5xx,
+ * and SYNC_FAIL_RESYNC.
  * False for other statuses (the request itself is wrong: trying it again
  * gives the same answer) and for local failures. */
 bool sync_retry_is_retryable(enum sync_fail kind, long http_status);

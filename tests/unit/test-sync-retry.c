@@ -19,6 +19,7 @@ static void retry_classify_statuses(void **state)
 	assert_true(sync_retry_is_retryable(SYNC_FAIL_CONNECT, 0));
 	assert_true(sync_retry_is_retryable(SYNC_FAIL_TIMEOUT, 0));
 	assert_true(sync_retry_is_retryable(SYNC_FAIL_TLS, 0));
+	assert_true(sync_retry_is_retryable(SYNC_FAIL_RESYNC, 460));
 	assert_true(sync_retry_is_retryable(SYNC_FAIL_HTTP, 408));
 	assert_true(sync_retry_is_retryable(SYNC_FAIL_HTTP, 429));
 	assert_true(sync_retry_is_retryable(SYNC_FAIL_HTTP, 500));
