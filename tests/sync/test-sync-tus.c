@@ -1,0 +1,907 @@
+/*
+ * The sync engine's tus client against a small tus 1.0.0 server written
+ * here on libmicrohttpd, answering with the status codes head office uses
+ * (201 + relative Location, 204 + Upload-Offset, 409 offset mismatch, 460
+ * checksum mismatch, JSON error bodies), with knobs for the failures the
+ * client must survive. Cuts and resets go through tests/tools/faultproxy.
+ * The client runs exactly as in retasd: sd-event loop, libcurl multi.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <sodium.h>
+
+#include "retas-time.h"
+#include "sync-tus.h"
+
+#define CHUNK (64 * 1024)
+#define FILE_LEN (5 * CHUNK + 1234)
+#define MAX_UPLOADS 8
+
+extern char **environ;
+
+/* ---- the server ---- */
+
+struct upload {
+	bool used;
+	uint8_t *data;
+	uint64_t length, offset;
+	char metadata[512];
+};
+
+struct fault_knob {
+	const char *method; /* NULL: none */
+	unsigned status;
+	const char *retry_after;
+	const char *body;
+	int count;
+};
+
+static struct {
+	pthread_mutex_t lock;
+	struct MHD_Daemon *mhd;
+	uint16_t port;
+	struct upload uploads[MAX_UPLOADS];
+	struct fault_knob knob;
+	int corrupt_patches; /* answer 460 to this many PATCHes */
+	unsigned creates, heads, patches, deletes;
+	uint64_t received;	   /* PATCH body bytes that arrived, partial ones too */
+	int64_t last_fault_ms;	   /* when the knob last answered */
+	int64_t first_after_fault; /* the first request after it */
+} srv = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+struct sreq {
+	uint8_t *buf;
+	size_t len, cap;
+	bool too_big;
+};
+
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *body,
+			     const char *const *headers)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	r = MHD_create_response_from_buffer(body ? strlen(body) : 0, (void *)(body ? body : ""),
+					    MHD_RESPMEM_MUST_COPY);
+	MHD_add_response_header(r, "Tus-Resumable", "1.0.0");
+	if (body)
+		MHD_add_response_header(r, "Content-Type", "application/json");
+	for (size_t i = 0; headers && headers[i]; i += 2)
+		MHD_add_response_header(r, headers[i], headers[i + 1]);
+	ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static int parse_id(const char *url)
+{
+	char *end;
+	long id;
+
+	if (strncmp(url, "/files/", 7) != 0)
+		return -1;
+	id = strtol(url + 7, &end, 10);
+	if (*end || id < 0 || id >= MAX_UPLOADS || !srv.uploads[id].used)
+		return -1;
+	return (int)id;
+}
+
+static enum MHD_Result handle(struct MHD_Connection *c, const char *url, const char *method,
+			      struct sreq *q)
+{
+	const char *tr = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Tus-Resumable");
+	char off[32], len[32], loc[32];
+	int id;
+
+	if (!tr || strcmp(tr, "1.0.0") != 0)
+		return reply(c, 412, "{\"error\":\"tus.version\",\"message\":\"version\"}", NULL);
+	if (srv.last_fault_ms && !srv.first_after_fault)
+		srv.first_after_fault = retas_time_mono_ms();
+	if (srv.knob.method && srv.knob.count > 0 && strcmp(srv.knob.method, method) == 0) {
+		const char *h[] = {"Retry-After", srv.knob.retry_after, NULL};
+		srv.knob.count--;
+		srv.last_fault_ms = retas_time_mono_ms();
+		srv.first_after_fault = 0;
+		return reply(c, srv.knob.status, srv.knob.body, srv.knob.retry_after ? h : NULL);
+	}
+	if (strcmp(method, "POST") == 0 && strcmp(url, "/files/") == 0) {
+		const char *ul = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Upload-Length");
+		const char *md = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Upload-Metadata");
+		struct upload *u = NULL;
+
+		srv.creates++;
+		for (id = 0; id < MAX_UPLOADS && !u; id++)
+			if (!srv.uploads[id].used)
+				u = &srv.uploads[id];
+		if (!u || !ul)
+			return reply(c, 400, "{\"error\":\"tus.length\",\"message\":\"no\"}", NULL);
+		memset(u, 0, sizeof(*u));
+		u->used = true;
+		u->length = strtoull(ul, NULL, 10);
+		u->data = calloc(1, u->length + 1);
+		snprintf(u->metadata, sizeof(u->metadata), "%s", md ? md : "");
+		snprintf(loc, sizeof(loc), "/files/%d", id - 1);
+		const char *h[] = {"Location", loc, "Upload-Offset", "0", NULL};
+		return reply(c, 201, NULL, h);
+	}
+	id = parse_id(url);
+	if (id < 0)
+		return reply(c, 404, "{\"error\":\"tus.unknown\",\"message\":\"no such upload\"}",
+			     NULL);
+	struct upload *u = &srv.uploads[id];
+	snprintf(off, sizeof(off), "%" PRIu64, u->offset);
+	snprintf(len, sizeof(len), "%" PRIu64, u->length);
+	if (strcmp(method, "HEAD") == 0) {
+		const char *h[] = {"Upload-Offset", off, "Upload-Length", len, "Cache-Control",
+				   "no-store",	    NULL};
+		srv.heads++;
+		return reply(c, 200, NULL, h);
+	}
+	if (strcmp(method, "DELETE") == 0) {
+		srv.deletes++;
+		free(u->data);
+		memset(u, 0, sizeof(*u));
+		return reply(c, 204, NULL, NULL);
+	}
+	if (strcmp(method, "PATCH") == 0) {
+		const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
+		const char *uo = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Upload-Offset");
+		const char *ck = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Upload-Checksum");
+		uint8_t sum[32];
+		char b64[64];
+
+		srv.patches++;
+		if (!ct || strcmp(ct, "application/offset+octet-stream") != 0)
+			return reply(c, 415, "{\"error\":\"tus.content-type\",\"message\":\"ct\"}",
+				     NULL);
+		if (!uo || strtoull(uo, NULL, 10) != u->offset)
+			return reply(c, 409,
+				     "{\"error\":\"tus.offset-mismatch\",\"message\":\"offset\"}",
+				     NULL);
+		if (q->len > u->length - u->offset)
+			return reply(c, 413, "{\"error\":\"tus.too-long\",\"message\":\"long\"}",
+				     NULL);
+		crypto_hash_sha256(sum, q->buf, q->len);
+		sodium_bin2base64(b64, sizeof(b64), sum, 32, sodium_base64_VARIANT_ORIGINAL);
+		if (!ck || strncmp(ck, "sha256 ", 7) != 0 || strcmp(ck + 7, b64) != 0 ||
+		    srv.corrupt_patches > 0) {
+			if (srv.corrupt_patches > 0)
+				srv.corrupt_patches--;
+			return reply(
+			    c, 460,
+			    "{\"error\":\"tus.checksum\",\"message\":\"checksum mismatch\"}", NULL);
+		}
+		memcpy(u->data + u->offset, q->buf, q->len);
+		u->offset += q->len;
+		snprintf(off, sizeof(off), "%" PRIu64, u->offset);
+		const char *h[] = {"Upload-Offset", off, NULL};
+		return reply(c, 204, NULL, h);
+	}
+	return reply(c, 405, "{\"error\":\"http.method\",\"message\":\"method\"}", NULL);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+				  const char *method, const char *version, const char *data,
+				  size_t *data_size, void **con_cls)
+{
+	struct sreq *q = *con_cls;
+	enum MHD_Result ret;
+
+	if (!q) {
+		*con_cls = calloc(1, sizeof(struct sreq));
+		return *con_cls ? MHD_YES : MHD_NO;
+	}
+	if (*data_size) {
+		pthread_mutex_lock(&srv.lock);
+		srv.received += *data_size;
+		pthread_mutex_unlock(&srv.lock);
+		if (q->len + *data_size > 4 * CHUNK) {
+			q->too_big = true;
+		} else {
+			if (q->len + *data_size > q->cap) {
+				q->cap = 4 * CHUNK;
+				q->buf = realloc(q->buf, q->cap);
+			}
+			memcpy(q->buf + q->len, data, *data_size);
+			q->len += *data_size;
+		}
+		*data_size = 0;
+		return MHD_YES;
+	}
+	pthread_mutex_lock(&srv.lock);
+	ret = q->too_big ? reply(c, 413, NULL, NULL) : handle(c, url, method, q);
+	pthread_mutex_unlock(&srv.lock);
+	return ret;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct sreq *q = *con_cls;
+
+	if (q) {
+		free(q->buf);
+		free(q);
+	}
+	*con_cls = NULL;
+}
+
+static void server_start(uint16_t port)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
+	const union MHD_DaemonInfo *info;
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	srv.mhd =
+	    MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, port, NULL, NULL,
+			     on_request, NULL, MHD_OPTION_SOCK_ADDR, &sa,
+			     MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_CONNECTION_TIMEOUT,
+			     10u, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_END);
+	assert_non_null(srv.mhd);
+	info = MHD_get_daemon_info(srv.mhd, MHD_DAEMON_INFO_BIND_PORT);
+	assert_non_null(info);
+	srv.port = info->port;
+}
+
+static void server_stop(void)
+{
+	if (srv.mhd)
+		MHD_stop_daemon(srv.mhd);
+	srv.mhd = NULL;
+}
+
+static void server_reset(void)
+{
+	for (int i = 0; i < MAX_UPLOADS; i++)
+		free(srv.uploads[i].data);
+	memset(srv.uploads, 0, sizeof(srv.uploads));
+	memset(&srv.knob, 0, sizeof(srv.knob));
+	srv.corrupt_patches = 0;
+	srv.creates = srv.heads = srv.patches = srv.deletes = 0;
+	srv.received = 0;
+	srv.last_fault_ms = srv.first_after_fault = 0;
+}
+
+/* ---- faultproxy ---- */
+
+struct proxy {
+	pid_t pid;
+	int in, out; /* its stdin (we write), its stdout (we read) */
+	uint16_t port;
+};
+
+static int read_line(int fd, char *buf, size_t size, int timeout_ms)
+{
+	size_t n = 0;
+	int64_t deadline = retas_time_mono_ms() + timeout_ms;
+
+	while (n + 1 < size) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		int64_t left = deadline - retas_time_mono_ms();
+		if (left <= 0 || poll(&p, 1, (int)left) <= 0)
+			return -ETIMEDOUT;
+		if (read(fd, buf + n, 1) != 1)
+			return -EIO;
+		if (buf[n] == '\n') {
+			buf[n] = '\0';
+			return 0;
+		}
+		n++;
+	}
+	return -E2BIG;
+}
+
+static void proxy_start(struct proxy *p, uint16_t target, const char *fault)
+{
+	const char *bin = getenv("FAULTPROXY");
+	char port[16], line[128];
+	int in[2], out[2];
+	posix_spawn_file_actions_t fa;
+
+	if (!bin) {
+		print_message("FAULTPROXY is not set\n");
+		exit(77);
+	}
+	snprintf(port, sizeof(port), "%u", target);
+	assert_int_equal(pipe2(in, O_CLOEXEC), 0);
+	assert_int_equal(pipe2(out, O_CLOEXEC), 0);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+	char *argv[] = {(char *)bin, "--target", port, "--lifetime", "120", NULL};
+	assert_int_equal(posix_spawn(&p->pid, bin, &fa, NULL, argv, environ), 0);
+	posix_spawn_file_actions_destroy(&fa);
+	close(in[0]);
+	close(out[1]);
+	p->in = in[1];
+	p->out = out[0];
+	assert_int_equal(read_line(p->out, line, sizeof(line), 5000), 0);
+	assert_int_equal(strncmp(line, "listening 127.0.0.1:", 20), 0);
+	p->port = (uint16_t)atoi(line + 20);
+	if (fault) {
+		assert_true(write(p->in, fault, strlen(fault)) == (ssize_t)strlen(fault));
+		assert_true(write(p->in, "\n", 1) == 1);
+		assert_int_equal(read_line(p->out, line, sizeof(line), 5000), 0);
+		assert_string_equal(line, "ok");
+	}
+}
+
+static void proxy_stop(struct proxy *p)
+{
+	int status;
+
+	close(p->in);
+	close(p->out);
+	/* EOF on its stdin ends it. */
+	assert_int_equal(waitpid(p->pid, &status, 0), p->pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+/* ---- the client side ---- */
+
+struct client {
+	sd_event *event;
+	struct sync_http *http;
+	struct sync_tus_config cfg;
+	struct sync_tus *tus;
+	char endpoint[64];
+	char path[64];
+	uint8_t *data;
+	/* the caller's store */
+	char *saved_url;
+	uint64_t saved_offset;
+	unsigned saves;
+	/* what happened */
+	bool done;
+	enum sync_tus_end end;
+	int result;
+	struct retas_error err;
+	unsigned waits;
+	uint64_t last_delay;
+	int64_t wait_started;
+	unsigned progress_calls;
+	uint64_t last_progress;
+	uint32_t rng;
+	/* optional hook after each save */
+	void (*on_save)(struct client *c);
+	unsigned restarts;
+	uint16_t server_port;
+};
+
+static int c_load(void *ud, char **url, uint64_t *offset)
+{
+	struct client *c = ud;
+
+	*url = c->saved_url ? strdup(c->saved_url) : NULL;
+	*offset = c->saved_offset;
+	return 0;
+}
+
+static int c_save(void *ud, const char *url, uint64_t offset)
+{
+	struct client *c = ud;
+
+	free(c->saved_url);
+	c->saved_url = url ? strdup(url) : NULL;
+	c->saved_offset = offset;
+	c->saves++;
+	if (c->on_save)
+		c->on_save(c);
+	return 0;
+}
+
+static void c_progress(void *ud, const struct sync_tus_progress *p)
+{
+	struct client *c = ud;
+
+	assert_true(p->sent <= p->total);
+	assert_int_equal(p->total, FILE_LEN);
+	c->progress_calls++;
+	c->last_progress = p->sent;
+}
+
+static void c_waiting(void *ud, uint64_t delay_ms, const struct retas_error *why)
+{
+	struct client *c = ud;
+
+	c->waits++;
+	c->last_delay = delay_ms;
+	c->wait_started = retas_time_mono_ms();
+}
+
+static void c_done(void *ud, enum sync_tus_end end, int r, const struct retas_error *err)
+{
+	struct client *c = ud;
+
+	c->done = true;
+	c->end = end;
+	c->result = r;
+	if (err)
+		c->err = *err;
+}
+
+static uint32_t c_random(void *ud)
+{
+	struct client *c = ud;
+
+	c->rng = c->rng * 1664525u + 1013904223u;
+	return c->rng;
+}
+
+static int64_t c_now(void *ud)
+{
+	return retas_time_now_ms();
+}
+
+static const struct sync_tus_ops client_ops = {
+    .load = c_load,
+    .save = c_save,
+    .progress = c_progress,
+    .waiting = c_waiting,
+    .done = c_done,
+    .random = c_random,
+    .now_ms = c_now,
+};
+
+static void client_init(struct client *c, uint16_t port)
+{
+	int fd;
+
+	memset(c, 0, sizeof(*c));
+	c->rng = 12345;
+	snprintf(c->endpoint, sizeof(c->endpoint), "http://127.0.0.1:%u/files/", port);
+	c->cfg = (struct sync_tus_config){
+	    .http = {.allow_plain_http = true,
+		     .connect_timeout_ms = 2000,
+		     .low_speed_limit = 1024,
+		     .low_speed_time_s = 5},
+	    .endpoint = c->endpoint,
+	    .chunk_size = CHUNK,
+	    .retry = {.base_ms = 20, .cap_ms = 200, .max_attempts = 12},
+	};
+	snprintf(c->path, sizeof(c->path), "/tmp/test-sync-tus-XXXXXX");
+	fd = mkstemp(c->path);
+	assert_true(fd >= 0);
+	c->data = malloc(FILE_LEN);
+	for (size_t i = 0; i < FILE_LEN; i++)
+		c->data[i] = (uint8_t)(i * 7 + i / 251);
+	assert_int_equal(write(fd, c->data, FILE_LEN), FILE_LEN);
+	close(fd);
+	assert_int_equal(sd_event_new(&c->event), 0);
+	assert_int_equal(sync_http_new(c->event, &c->http), 0);
+	assert_int_equal(sync_tus_new(c->http, &c->cfg, &client_ops, c, &c->tus), 0);
+}
+
+static void client_free(struct client *c)
+{
+	sync_tus_free(c->tus);
+	sync_http_free(c->http);
+	sd_event_unref(c->event);
+	unlink(c->path);
+	free(c->data);
+	free(c->saved_url);
+}
+
+/* Runs the loop until done, within a deadline. */
+static void client_run(struct client *c, int timeout_ms)
+{
+	int64_t deadline = retas_time_mono_ms() + timeout_ms;
+
+	while (!c->done) {
+		int64_t left = deadline - retas_time_mono_ms();
+		if (left <= 0)
+			fail_msg("no result within %d ms", timeout_ms);
+		assert_true(sd_event_run(c->event, (uint64_t)left * 1000) >= 0);
+	}
+}
+
+static const char *const metadata[] = {"batch", "0193a1b2-batch", "filename", "b.retas", NULL};
+
+static void assert_uploaded(struct client *c)
+{
+	struct upload *u = NULL;
+	struct sync_tus_stats st;
+
+	if (c->result != 0)
+		fail_msg("upload failed: %s (%s)", c->err.message, c->err.reason);
+	assert_int_equal(c->end, SYNC_TUS_UPLOADED);
+	for (int i = 0; i < MAX_UPLOADS; i++)
+		if (srv.uploads[i].used && srv.uploads[i].offset == FILE_LEN)
+			u = &srv.uploads[i];
+	assert_non_null(u);
+	assert_int_equal(u->length, FILE_LEN);
+	assert_memory_equal(u->data, c->data, FILE_LEN);
+	assert_non_null(c->saved_url);
+	assert_int_equal(c->saved_offset, FILE_LEN);
+	sync_tus_get_stats(c->tus, &st);
+	assert_int_equal(st.offset, FILE_LEN);
+	assert_int_equal(st.length, FILE_LEN);
+}
+
+static void tus_upload_completes(void **state)
+{
+	char url[64];
+	struct client c;
+	struct sync_tus_stats st;
+
+	server_reset();
+	server_start(0);
+	client_init(&c, srv.port);
+	assert_int_equal(sync_tus_start(c.tus, c.path, metadata), 0);
+	/* Nothing runs before the loop does. */
+	assert_false(c.done);
+	assert_int_equal(sync_tus_start(c.tus, c.path, metadata), -EBUSY);
+	client_run(&c, 20000);
+	assert_uploaded(&c);
+	sync_tus_get_stats(c.tus, &st);
+	assert_int_equal(st.creates, 1);
+	assert_int_equal(st.heads, 0);
+	assert_int_equal(st.patches, 6);
+	assert_int_equal(st.body_bytes, FILE_LEN);
+	assert_int_equal(st.failures, 0);
+	assert_int_equal(srv.received, FILE_LEN);
+	/* "batch 0193a1b2-batch,filename b.retas" in base64. */
+	assert_string_equal(srv.uploads[0].metadata,
+			    "batch MDE5M2ExYjItYmF0Y2g=,filename Yi5yZXRhcw==");
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/files/0", srv.port);
+	assert_string_equal(c.saved_url, url);
+	assert_int_equal(c.last_progress, FILE_LEN);
+	/* Create + one save per chunk. */
+	assert_int_equal(c.saves, 7);
+	client_free(&c);
+	server_stop();
+}
+
+static void tus_resume_after_cut(void **state)
+{
+	struct client c;
+	struct proxy p;
+	struct sync_tus_stats st;
+
+	server_reset();
+	server_start(0);
+	/* The POST is a few hundred bytes: the cut lands inside the third
+	 * chunk's body. */
+	proxy_start(&p, srv.port, "cut 150000 1");
+	client_init(&c, p.port);
+	assert_int_equal(sync_tus_start(c.tus, c.path, metadata), 0);
+	client_run(&c, 20000);
+	assert_uploaded(&c);
+	sync_tus_get_stats(c.tus, &st);
+	assert_int_equal(st.creates, 1);
+	assert_true(st.heads >= 1);
+	assert_true(st.failures >= 1);
+	/* Resumed from the server's offset: at most one chunk travelled twice. */
+	assert_true(st.body_bytes > FILE_LEN);
+	assert_true(st.body_bytes - FILE_LEN <= CHUNK);
+	assert_true(srv.received - FILE_LEN <= CHUNK);
+	client_free(&c);
+	proxy_stop(&p);
+	server_stop();
+}
+
+static void tus_resume_after_reset(void **state)
+{
+	struct client c;
+	struct proxy p;
+	struct sync_tus_stats st;
+
+	server_reset();
+	server_start(0);
+	proxy_start(&p, srv.port, "reset 250000 1");
+	client_init(&c, p.port);
+	assert_int_equal(sync_tus_start(c.tus, c.path, metadata), 0);
+	client_run(&c, 20000);
+	assert_uploaded(&c);
+	sync_tus_get_stats(c.tus, &st);
+	assert_int_equal(st.creates, 1);
+	assert_true(st.heads >= 1);
+	assert_true(st.body_bytes - FILE_LEN <= CHUNK);
+	client_free(&c);
+	proxy_stop(&p);
+	server_stop();
+}
+
+static void tus_checksum_mismatch_retries_chunk(void **state)
+{
+	struct client c;
+	struct sync_tus_stats st;
+
+	server_reset();
+	server_start(0);
+	srv.corrupt_patches = 1;
+	client_init(&c, srv.port);
+	assert_int_equal(sync_tus_start(c.tus, c.path, metadata), 0);
+	client_run(&c, 20000);
+	assert_uploaded(&c);
+	sync_tus_get_stats(c.tus, &st);
+	assert_int_equal(st.patches, 7);
+	assert_int_equal(st.failures, 1);
+	assert_int_equal(st.heads, 1);
+	assert_int_equal(st.body_bytes, FILE_LEN + CHUNK);
+	assert_int_equal(c.waits, 1);
+	client_free(&c);
+	server_stop();
+}
+
+static void tus_client_error_stops(void **state)
+{
+	struct client c;
+	struct sync_tus_stats st;
+
+	server_reset();
+	server_start(0);
+	srv.knob = (struct fault_knob){
+	    .method = "POST",
+	    .status = 403,
+	    .body = "{\"error\":\"auth.unknown-van\",\"message\":\"this van is not registered\"}",
+	    .count = 1};
+	client_init(&c, srv.port);
+	assert_int_equal(sync_tus_start(c.tus, c.path, metadata), 0);
+	client_run(&c, 20000);
+	assert_int_equal(c.result, -EPERM);
+	assert_string_equal(c.err.reason, "sync.refused");
+	assert_non_null(strstr(c.err.message, "HTTP 403"));
+	assert_non_null(strstr(c.err.message, "auth.unknown-van"));
+	assert_non_null(strstr(c.err.message, "this van is not registered"));
+	sync_tus_get_stats(c.tus, &st);
+	assert_int_equal(st.creates, 1);
+	assert_int_equal(st.patches, 0);
+	assert_int_equal(c.waits, 0);
+	assert_null(c.saved_url);
+	client_free(&c);
+	server_stop();
+}
+
+static void tus_patch_client_error_stops(void **state)
+{
+	struct client c;
+	struct sync_tus_stats st;
+
+	server_reset();
+	server_start(0);
+	srv.knob = (struct fault_knob){.method = "PATCH", .status = 413, .count = 1};
+	client_init(&c, srv.port);
+	assert_int_equal(sync_tus_start(c.tus, c.path, metadata), 0);
+	client_run(&c, 20000);
+	assert_int_equal(c.result, -EPERM);
+	assert_string_equal(c.err.reason, "sync.refused");
+	assert_non_null(strstr(c.err.message, "HTTP 413"));
+	sync_tus_get_stats(c.tus, &st);
+	assert_int_equal(st.patches, 1);
+	assert_int_equal(c.waits, 0);
+	/* The upload's state stays for the officer or a later retry. */
+	assert_non_null(c.saved_url);
+	assert_int_equal(c.saved_offset, 0);
+	client_free(&c);
+	server_stop();
+}
+
+static void tus_retry_after_honoured(void **state)
+{
+	struct client c;
+	struct sync_tus_stats st;
+	int64_t waited;
+
+	server_reset();
+	server_start(0);
+	srv.knob =
+	    (struct fault_knob){.method = "PATCH", .status = 503, .retry_after = "1", .count = 1};
+	client_init(&c, srv.port);
+	assert_int_equal(sync_tus_start(c.tus, c.path, metadata), 0);
+	client_run(&c, 20000);
+	assert_uploaded(&c);
+	assert_int_equal(c.waits, 1);
+	/* The backoff alone would have waited at most 20 ms. */
+	assert_int_equal(c.last_delay, 1000);
+	waited = srv.first_after_fault - srv.last_fault_ms;
+	assert_true(waited >= 990);
+	assert_true(waited < 3000);
+	sync_tus_get_stats(c.tus, &st);
+	assert_int_equal(st.failures, 1);
+	assert_int_equal(st.heads, 1);
+	client_free(&c);
+	server_stop();
+}
+
+static void tus_429_retries_create(void **state)
+{
+	struct client c;
+	struct sync_tus_stats st;
+
+	server_reset();
+	server_start(0);
+	srv.knob =
+	    (struct fault_knob){.method = "POST", .status = 429, .retry_after = "0", .count = 1};
+	client_init(&c, srv.port);
+	assert_int_equal(sync_tus_start(c.tus, c.path, metadata), 0);
+	client_run(&c, 20000);
+	assert_uploaded(&c);
+	sync_tus_get_stats(c.tus, &st);
+	assert_int_equal(st.creates, 2);
+	assert_int_equal(st.heads, 0);
+	assert_int_equal(st.failures, 1);
+	assert_int_equal(c.last_delay, 0);
+	client_free(&c);
+	server_stop();
+}
+
+static int restart_server(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct client *c = userdata;
+
+	server_start(c->server_port);
+	return 0;
+}
+
+static void restart_server_at_offset(struct client *c)
+{
+	/* Once two chunks are in, head office goes away and comes back on
+	 * the same port with what it had stored. */
+	if (c->restarts == 0 && c->saved_offset >= 2 * CHUNK) {
+		c->restarts++;
+		c->server_port = srv.port;
+		server_stop();
+		assert_int_equal(sd_event_add_time_relative(c->event, NULL, CLOCK_MONOTONIC, 300000,
+							    0, restart_server, c),
+				 0);
+	}
+}
+
+static void tus_server_restarted_resumes(void **state)
+{
+	struct client c;
+	struct proxy p;
+	struct sync_tus_stats st;
+
+	server_reset();
+	server_start(0);
+	/* Through the proxy, so the restart also drops the van's kept-alive
+	 * connection the way a real restart does. */
+	proxy_start(&p, srv.port, NULL);
+	client_init(&c, p.port);
+	c.on_save = restart_server_at_offset;
+	assert_int_equal(sync_tus_start(c.tus, c.path, metadata), 0);
+	client_run(&c, 20000);
+	assert_int_equal(c.restarts, 1);
+	assert_uploaded(&c);
+	sync_tus_get_stats(c.tus, &st);
+	assert_int_equal(st.creates, 1);
+	assert_true(st.failures >= 1);
+	assert_true(st.heads >= 1);
+	assert_true(st.body_bytes - FILE_LEN <= CHUNK);
+	client_free(&c);
+	proxy_stop(&p);
+	server_stop();
+}
+
+static void stop_after_two_chunks(struct client *c)
+{
+	if (c->saved_offset == 2 * CHUNK)
+		c->done = true; /* ends client_run: the "daemon" dies here */
+}
+
+static void tus_restarted_client_resumes_persisted(void **state)
+{
+	struct client c;
+	struct sync_tus_stats st;
+	char *url;
+
+	server_reset();
+	server_start(0);
+	client_init(&c, srv.port);
+	c.on_save = stop_after_two_chunks;
+	assert_int_equal(sync_tus_start(c.tus, c.path, metadata), 0);
+	client_run(&c, 20000);
+	assert_int_equal(c.saved_offset, 2 * CHUNK);
+	/* A new client on a new loop, with only the caller's store. */
+	sync_tus_free(c.tus);
+	sync_http_free(c.http);
+	sd_event_unref(c.event);
+	url = strdup(c.saved_url);
+	c.done = false;
+	c.on_save = NULL;
+	assert_int_equal(sd_event_new(&c.event), 0);
+	assert_int_equal(sync_http_new(c.event, &c.http), 0);
+	assert_int_equal(sync_tus_new(c.http, &c.cfg, &client_ops, &c, &c.tus), 0);
+	assert_int_equal(sync_tus_start(c.tus, c.path, metadata), 0);
+	client_run(&c, 20000);
+	assert_uploaded(&c);
+	assert_string_equal(c.saved_url, url);
+	sync_tus_get_stats(c.tus, &st);
+	assert_int_equal(st.creates, 0);
+	assert_int_equal(st.heads, 1);
+	assert_int_equal(st.body_bytes, FILE_LEN - 2 * CHUNK);
+	assert_int_equal(srv.creates, 1);
+	free(url);
+	client_free(&c);
+	server_stop();
+}
+
+static void tus_terminate_deletes(void **state)
+{
+	struct client c;
+
+	server_reset();
+	server_start(0);
+	client_init(&c, srv.port);
+	c.on_save = stop_after_two_chunks;
+	assert_int_equal(sync_tus_start(c.tus, c.path, metadata), 0);
+	client_run(&c, 20000);
+	c.done = false;
+	c.on_save = NULL;
+	assert_int_equal(sync_tus_terminate(c.tus), 0);
+	client_run(&c, 20000);
+	assert_int_equal(c.result, 0);
+	assert_int_equal(c.end, SYNC_TUS_TERMINATED);
+	assert_null(c.saved_url);
+	assert_int_equal(srv.deletes, 1);
+	assert_false(srv.uploads[0].used);
+	/* Nothing left to delete. */
+	assert_int_equal(sync_tus_terminate(c.tus), 1);
+	client_free(&c);
+	server_stop();
+}
+
+static void tus_gone_upload_is_created_again(void **state)
+{
+	struct client c;
+	struct sync_tus_stats st;
+
+	server_reset();
+	server_start(0);
+	client_init(&c, srv.port);
+	/* The store names an upload head office does not know. */
+	assert_true(asprintf(&c.saved_url, "http://127.0.0.1:%u/files/7", srv.port) > 0);
+	c.saved_offset = 3 * CHUNK;
+	assert_int_equal(sync_tus_start(c.tus, c.path, metadata), 0);
+	client_run(&c, 20000);
+	assert_uploaded(&c);
+	sync_tus_get_stats(c.tus, &st);
+	assert_int_equal(st.heads, 1);
+	assert_int_equal(st.creates, 1);
+	assert_int_equal(st.body_bytes, FILE_LEN);
+	client_free(&c);
+	server_stop();
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(tus_upload_completes),
+	    cmocka_unit_test(tus_resume_after_cut),
+	    cmocka_unit_test(tus_resume_after_reset),
+	    cmocka_unit_test(tus_checksum_mismatch_retries_chunk),
+	    cmocka_unit_test(tus_client_error_stops),
+	    cmocka_unit_test(tus_patch_client_error_stops),
+	    cmocka_unit_test(tus_retry_after_honoured),
+	    cmocka_unit_test(tus_429_retries_create),
+	    cmocka_unit_test(tus_server_restarted_resumes),
+	    cmocka_unit_test(tus_restarted_client_resumes_persisted),
+	    cmocka_unit_test(tus_terminate_deletes),
+	    cmocka_unit_test(tus_gone_upload_is_created_again),
+	};
+
+	signal(SIGPIPE, SIG_IGN);
+	if (sodium_init() < 0)
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
