@@ -213,6 +213,28 @@ static void container_compresses_only_where_it_pays(void **state)
 	assert_non_null(memmem(enc, len, jpeg, 300000));
 }
 
+static void container_bytes_pinned(void **state)
+{
+	_cleanup_(retas_container_freep) struct retas_container *c = NULL;
+	_cleanup_(freep) uint8_t *enc = NULL;
+	static const char want[] = "52545043010100"
+				   "06642e6a736f6e"
+				   "106170706c69636174696f6e2f6a736f6e"
+				   "00" "07000000" "07000000"
+				   "7b2261223a317d";
+	char hex[2 * 47 + 1];
+	size_t len;
+
+	/* The example of docs/record-format.md §2.3: seven bytes of JSON do not
+	 * deflate smaller, so the part is stored. */
+	assert_int_equal(retas_container_new(&c), 0);
+	assert_int_equal(retas_container_add(c, "d.json", "application/json", "{\"a\":1}", 7), 0);
+	assert_int_equal(retas_container_encode(c, &enc, &len, NULL), 0);
+	assert_int_equal(len, 47);
+	retas_hex_encode(enc, len, hex);
+	assert_string_equal(hex, want);
+}
+
 static void container_max_ratio_round_trip(void **state)
 {
 	_cleanup_(retas_container_freep) struct retas_container *c = NULL, *back = NULL;
@@ -936,6 +958,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(container_round_trip),
 		cmocka_unit_test(container_compresses_only_where_it_pays),
+		cmocka_unit_test(container_bytes_pinned),
 		cmocka_unit_test(container_max_ratio_round_trip),
 		cmocka_unit_test(container_add_refusals),
 		cmocka_unit_test(container_decode_reasons),
