@@ -26,9 +26,9 @@
 RETAS_DEFINE_CLEANUP(struct retas_container, retas_container_free)
 
 static const char demo_json[] =
-	"{\"nik\":\"1571014707090001\",\"nama\":\"Siti Aminah\",\"kelas\":\"XI IPA 2\","
-	"\"jenis_kelamin\":\"P\",\"tanggal_lahir\":\"2009-07-07\",\"tempat_lahir\":\"Jambi\","
-	"\"alamat\":\"Jl. Urip Sumoharjo No. 12, Kota Jambi\",\"agama\":\"Islam\"}";
+    "{\"nik\":\"1571014707090001\",\"nama\":\"Siti Aminah\",\"kelas\":\"XI IPA 2\","
+    "\"jenis_kelamin\":\"P\",\"tanggal_lahir\":\"2009-07-07\",\"tempat_lahir\":\"Jambi\","
+    "\"alamat\":\"Jl. Urip Sumoharjo No. 12, Kota Jambi\",\"agama\":\"Islam\"}";
 
 struct ctx {
 	struct retas_container *body;

@@ -93,7 +93,7 @@ void retas_manifest_free(struct retas_manifest *m)
 }
 
 const struct retas_manifest_entry *retas_manifest_find(const struct retas_manifest *m,
-							const uint8_t id[16])
+						       const uint8_t id[16])
 {
 	for (size_t i = 0; i < m->n_records; i++)
 		if (memcmp(m->records[i].id, id, 16) == 0)
@@ -220,7 +220,8 @@ int retas_manifest_to_json(const struct retas_manifest *m, char **out)
 	    !put(root, "batch_id", json_object_new_string(m->batch_id)) ||
 	    !put(root, "device_id", json_object_new_string(m->device_id)) ||
 	    !put(root, "surat_tugas", json_object_new_string(m->st_nomor)) ||
-	    !put(root, "created", json_object_new_string(created)) || !put(root, "records", records))
+	    !put(root, "created", json_object_new_string(created)) ||
+	    !put(root, "records", records))
 		return -ENOMEM;
 	for (size_t i = 0; i < m->n_records; i++) {
 		json_object *e = entry_json(&m->records[i]);
@@ -333,9 +334,10 @@ static int parse_records(json_object *arr, struct retas_manifest *m, struct reta
 	int r;
 
 	if (n > RETAS_MANIFEST_MAX_RECORDS)
-		return retas_error_set(err, -E2BIG, "manifest.records",
-				       N_("The manifest lists %zu records; at most %u are allowed."),
-				       n, RETAS_MANIFEST_MAX_RECORDS);
+		return retas_error_set(
+		    err, -E2BIG, "manifest.records",
+		    N_("The manifest lists %zu records; at most %u are allowed."), n,
+		    RETAS_MANIFEST_MAX_RECORDS);
 	m->records = calloc(n ? n : 1, sizeof(*m->records));
 	if (!m->records)
 		return retas_error_set(err, -ENOMEM, "manifest.memory", N_("Out of memory."));
@@ -379,7 +381,8 @@ int retas_manifest_parse(const char *payload, size_t len, struct retas_manifest 
 	uint8_t id[16];
 	int r;
 
-	if (retas_json_parse(payload, len, &root) < 0 || !json_object_is_type(root, json_type_object))
+	if (retas_json_parse(payload, len, &root) < 0 ||
+	    !json_object_is_type(root, json_type_object))
 		return retas_error_set(err, -EINVAL, "manifest.json",
 				       N_("The manifest is not a JSON object."));
 	if (retas_json_get_string(root, "typ", &s) < 0 || !streq(s, RETAS_MANIFEST_PAYLOAD_TYP))

@@ -105,8 +105,7 @@ static int put_str(uint8_t *w, const char *s, size_t len)
 
 /* Writes the canonical header (magic and version included) into buf
  * (HEADER_MAX bytes) and returns its length, or a negative errno. */
-static int encode_header(const struct retas_record_header *h, uint8_t *buf,
-			 struct retas_error *err)
+static int encode_header(const struct retas_record_header *h, uint8_t *buf, struct retas_error *err)
 {
 	size_t st_len = strnlen(h->st_nomor, sizeof(h->st_nomor));
 	size_t dev_len = strnlen(h->device_id, sizeof(h->device_id));
@@ -121,8 +120,8 @@ static int encode_header(const struct retas_record_header *h, uint8_t *buf,
 		return header_invalid(err, "device_id");
 	if (nip_len == sizeof(h->officer_nip))
 		return header_invalid(err, "officer_nip");
-	r = check_fields(h->id, h->st_nomor, st_len, h->device_id, dev_len, h->officer_nip,
-			 nip_len, h->seq, h->created_ms, err);
+	r = check_fields(h->id, h->st_nomor, st_len, h->device_id, dev_len, h->officer_nip, nip_len,
+			 h->seq, h->created_ms, err);
 	if (r < 0)
 		return r;
 	memcpy(w, RECORD_MAGIC, 4);
@@ -159,8 +158,7 @@ static bool read_str(struct retas_reader *rd, const char **s, uint8_t *len)
 }
 
 /* Checks everything about a record that needs no key and finds its parts. */
-static int parse_record(const uint8_t *rec, size_t len, struct layout *l,
-			struct retas_error *err)
+static int parse_record(const uint8_t *rec, size_t len, struct layout *l, struct retas_error *err)
 {
 	struct retas_reader rd = {.p = rec, .len = len};
 	const uint8_t *magic, *id, *prev;
@@ -258,8 +256,8 @@ int retas_record_seal(const struct retas_record_header *h, const struct retas_co
 	w += SEALED_KEY_LEN;
 	randombytes_buf(w, NONCE_LEN);
 	retas_put_u32(w + NONCE_LEN, (uint32_t)(plain_len + TAG_LEN));
-	crypto_aead_xchacha20poly1305_ietf_encrypt(w + NONCE_LEN + 4, NULL, plain, plain_len,
-						   rec, (unsigned long long)hlen, NULL, w, key);
+	crypto_aead_xchacha20poly1305_ietf_encrypt(w + NONCE_LEN + 4, NULL, plain, plain_len, rec,
+						   (unsigned long long)hlen, NULL, w, key);
 	w += NONCE_LEN + 4 + plain_len + TAG_LEN;
 	crypto_sign_detached(w, NULL, rec, total - SIG_LEN, device_sk);
 	*out = steal_ptr(rec);
@@ -328,8 +326,7 @@ int retas_record_open(const uint8_t *rec, size_t len, const uint8_t device_pk[32
 	r = verify_layout(rec, len, device_pk, &l, err);
 	if (r < 0)
 		goto out;
-	if (crypto_box_seal_open(key, l.sealed_key, SEALED_KEY_LEN, hq_seal_pk, hq_seal_sk) !=
-	    0) {
+	if (crypto_box_seal_open(key, l.sealed_key, SEALED_KEY_LEN, hq_seal_pk, hq_seal_sk) != 0) {
 		r = retas_error_set(err, -EBADMSG, "record.seal",
 				    N_("The record's key was not sealed to this head office "
 				       "key, or is damaged."));
@@ -350,8 +347,8 @@ int retas_record_open(const uint8_t *rec, size_t len, const uint8_t device_pk[32
 	}
 	r = retas_container_decode(plain, plain_len, &c, &cerr);
 	if (r < 0) {
-		retas_error_set(err, r, "record.container", N_("The record's body is malformed: %s"),
-				cerr.message);
+		retas_error_set(err, r, "record.container",
+				N_("The record's body is malformed: %s"), cerr.message);
 		goto out;
 	}
 	if (h)

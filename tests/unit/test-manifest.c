@@ -53,9 +53,9 @@ static uint8_t *seal(const struct keys *k, const char *dev, const char *st, uint
 	h.seq = seq;
 	h.created_ms = T0 + (int64_t)seq * 60000;
 	assert_int_equal(retas_container_new(&c), 0);
-	assert_int_equal(retas_container_add(c, "demografi.json", "application/json",
-					     "{\"nama\":\"Siti\"}", 15),
-			 0);
+	assert_int_equal(
+	    retas_container_add(c, "demografi.json", "application/json", "{\"nama\":\"Siti\"}", 15),
+	    0);
 	assert_int_equal(retas_record_seal(&h, c, k->hq_pk, k->dev_sk, &rec, len, NULL), 0);
 	return rec;
 }
@@ -72,8 +72,8 @@ static void build_batch(const struct keys *k, struct batch *b)
 
 	assert_int_equal(retas_manifest_new("MPK-01", "800/041/DUKCAPIL/2026", T0, &b->m), 0);
 	for (int i = 0; i < 3; i++) {
-		b->recs[i] = seal(k, "MPK-01", "800/041/DUKCAPIL/2026", (uint64_t)(i * 2 + 1),
-				  &b->lens[i]);
+		b->recs[i] =
+		    seal(k, "MPK-01", "800/041/DUKCAPIL/2026", (uint64_t)(i * 2 + 1), &b->lens[i]);
 		assert_int_equal(retas_manifest_add_record(b->m, b->recs[i], b->lens[i], NULL), 0);
 	}
 	row = json_object_new_object();
@@ -192,14 +192,14 @@ static void manifest_payload_pinned(void **state)
 	retas_manifest_set_report(m, report);
 	assert_int_equal(retas_manifest_to_json(m, &json), 0);
 	assert_string_equal(
-		json, "{\"typ\":\"retas.manifest.v1\","
-		      "\"batch_id\":\"01a20ada-2c05-7abc-8def-0123456789ab\","
-		      "\"device_id\":\"MPK-01\",\"surat_tugas\":\"800/041/DUKCAPIL/2026\","
-		      "\"created\":\"2026-11-24T07:00:00.005+07:00\","
-		      "\"records\":[{\"id\":\"10111213-1415-7017-8019-1a1b1c1d1e1f\",\"seq\":7,"
-		      "\"sha256\":\"abababababababababababababababababababababababababababababab"
-		      "abab\",\"size\":1234}],"
-		      "\"audit\":[],\"report\":{\"jumlah\":1}}");
+	    json, "{\"typ\":\"retas.manifest.v1\","
+		  "\"batch_id\":\"01a20ada-2c05-7abc-8def-0123456789ab\","
+		  "\"device_id\":\"MPK-01\",\"surat_tugas\":\"800/041/DUKCAPIL/2026\","
+		  "\"created\":\"2026-11-24T07:00:00.005+07:00\","
+		  "\"records\":[{\"id\":\"10111213-1415-7017-8019-1a1b1c1d1e1f\",\"seq\":7,"
+		  "\"sha256\":\"abababababababababababababababababababababababababababababab"
+		  "abab\",\"size\":1234}],"
+		  "\"audit\":[],\"report\":{\"jumlah\":1}}");
 	/* Clearing the report drops the member. */
 	retas_manifest_set_report(m, NULL);
 	free(json);
@@ -271,84 +271,83 @@ static void edit(json_object *root, const char *path, const char *value)
 }
 
 static const char valid_payload[] =
-	"{\"typ\":\"retas.manifest.v1\",\"batch_id\":\"01a20ada-2c05-7abc-8def-0123456789ab\","
-	"\"device_id\":\"MPK-01\",\"surat_tugas\":\"800/041/DUKCAPIL/2026\","
-	"\"created\":\"2026-11-24T07:00:00+07:00\",\"records\":["
-	"{\"id\":\"01a20ada-2c05-7abc-8def-000000000001\",\"seq\":1,\"sha256\":"
-	"\"0000000000000000000000000000000000000000000000000000000000000001\",\"size\":900},"
-	"{\"id\":\"01a20ada-2c05-7abc-8def-000000000002\",\"seq\":2,\"sha256\":"
-	"\"0000000000000000000000000000000000000000000000000000000000000002\",\"size\":901},"
-	"{\"id\":\"01a20ada-2c05-7abc-8def-000000000003\",\"seq\":5,\"sha256\":"
-	"\"0000000000000000000000000000000000000000000000000000000000000003\",\"size\":902}],"
-	"\"audit\":[{\"seq\":1}],\"report\":{\"jumlah\":3}}";
+    "{\"typ\":\"retas.manifest.v1\",\"batch_id\":\"01a20ada-2c05-7abc-8def-0123456789ab\","
+    "\"device_id\":\"MPK-01\",\"surat_tugas\":\"800/041/DUKCAPIL/2026\","
+    "\"created\":\"2026-11-24T07:00:00+07:00\",\"records\":["
+    "{\"id\":\"01a20ada-2c05-7abc-8def-000000000001\",\"seq\":1,\"sha256\":"
+    "\"0000000000000000000000000000000000000000000000000000000000000001\",\"size\":900},"
+    "{\"id\":\"01a20ada-2c05-7abc-8def-000000000002\",\"seq\":2,\"sha256\":"
+    "\"0000000000000000000000000000000000000000000000000000000000000002\",\"size\":901},"
+    "{\"id\":\"01a20ada-2c05-7abc-8def-000000000003\",\"seq\":5,\"sha256\":"
+    "\"0000000000000000000000000000000000000000000000000000000000000003\",\"size\":902}],"
+    "\"audit\":[{\"seq\":1}],\"report\":{\"jumlah\":3}}";
 
 static void manifest_parse_each_invalid_field(void **state)
 {
 	static const struct {
 		const char *path, *value, *reason;
 	} cases[] = {
-		{"typ", NULL, "manifest.typ"},
-		{"typ", "\"retas.manifest.v2\"", "manifest.typ"},
-		{"typ", "1", "manifest.typ"},
-		{"batch_id", NULL, "manifest.batch_id"},
-		{"batch_id", "\"01a20ada-2c05-7abc-8def-0123456789a\"", "manifest.batch_id"},
-		{"batch_id", "\"01a20ada2c057abc8def0123456789abcd\"", "manifest.batch_id"},
-		{"batch_id", "\"01a20ada-2c05-7abc-8def-0123456789ag\"", "manifest.batch_id"},
-		{"device_id", NULL, "manifest.device_id"},
-		{"device_id", "\"\"", "manifest.device_id"},
-		{"device_id", "\"MPK\\u000a01\"", "manifest.device_id"},
-		{"device_id",
-		 "\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"",
-		 "manifest.device_id"},
-		{"surat_tugas", NULL, "manifest.surat_tugas"},
-		{"surat_tugas", "[]", "manifest.surat_tugas"},
-		{"created", NULL, "manifest.created"},
-		{"created", "\"2026-11-24T07:00:00\"", "manifest.created"},
-		{"created", "\"2026-11-24\"", "manifest.created"},
-		{"created", "1795478400000", "manifest.created"},
-		{"records", NULL, "manifest.records"},
-		{"records", "{}", "manifest.records"},
-		{"records.1", "7", "manifest.records"},
-		{"records.1.id", NULL, "manifest.record_id"},
-		{"records.1.id", "\"not-a-uuid\"", "manifest.record_id"},
-		{"records.1.id", "\"01a20ada-2c05-7abc-8def_000000000002\"", "manifest.record_id"},
-		{"records.1.seq", NULL, "manifest.record_seq"},
-		{"records.1.seq", "0", "manifest.record_seq"},
-		{"records.1.seq", "-2", "manifest.record_seq"},
-		{"records.1.seq", "2.0", "manifest.record_seq"},
-		{"records.1.seq", "\"2\"", "manifest.record_seq"},
-		{"records.1.seq", "1", "manifest.record_order"},
-		{"records.2.seq", "2", "manifest.record_order"},
-		{"records.0.seq", "3", "manifest.record_order"},
-		{"records.2.id", "\"01a20ada-2c05-7abc-8def-000000000001\"",
-		 "manifest.record_duplicate"},
-		{"records.1.id", "\"01A20ADA-2C05-7ABC-8DEF-000000000003\"",
-		 "manifest.record_duplicate"},
-		{"records.1.sha256", NULL, "manifest.record_sha256"},
-		{"records.1.sha256",
-		 "\"000000000000000000000000000000000000000000000000000000000000002\"",
-		 "manifest.record_sha256"},
-		{"records.1.sha256",
-		 "\"00000000000000000000000000000000000000000000000000000000000000002\"",
-		 "manifest.record_sha256"},
-		{"records.1.sha256",
-		 "\"000000000000000000000000000000000000000000000000000000000000000A\"",
-		 "manifest.record_sha256"},
-		{"records.1.sha256",
-		 "\"000000000000000000000000000000000000000000000000000000000000000g\"",
-		 "manifest.record_sha256"},
-		{"records.1.size", NULL, "manifest.record_size"},
-		{"records.1.size", "0", "manifest.record_size"},
-		{"records.1.size", "-1", "manifest.record_size"},
-		{"records.1.size", "67108865", "manifest.record_size"},
-		{"records.1.size", "18446744073709551615", "manifest.record_size"},
-		{"records.1.size", "901.5", "manifest.record_size"},
-		{"audit", NULL, "manifest.audit"},
-		{"audit", "{}", "manifest.audit"},
-		{"audit", "[{},3]", "manifest.audit"},
-		{"report", "null", "manifest.report"},
-		{"report", "[]", "manifest.report"},
-		{"report", "\"draft\"", "manifest.report"},
+	    {"typ", NULL, "manifest.typ"},
+	    {"typ", "\"retas.manifest.v2\"", "manifest.typ"},
+	    {"typ", "1", "manifest.typ"},
+	    {"batch_id", NULL, "manifest.batch_id"},
+	    {"batch_id", "\"01a20ada-2c05-7abc-8def-0123456789a\"", "manifest.batch_id"},
+	    {"batch_id", "\"01a20ada2c057abc8def0123456789abcd\"", "manifest.batch_id"},
+	    {"batch_id", "\"01a20ada-2c05-7abc-8def-0123456789ag\"", "manifest.batch_id"},
+	    {"device_id", NULL, "manifest.device_id"},
+	    {"device_id", "\"\"", "manifest.device_id"},
+	    {"device_id", "\"MPK\\u000a01\"", "manifest.device_id"},
+	    {"device_id", "\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"",
+	     "manifest.device_id"},
+	    {"surat_tugas", NULL, "manifest.surat_tugas"},
+	    {"surat_tugas", "[]", "manifest.surat_tugas"},
+	    {"created", NULL, "manifest.created"},
+	    {"created", "\"2026-11-24T07:00:00\"", "manifest.created"},
+	    {"created", "\"2026-11-24\"", "manifest.created"},
+	    {"created", "1795478400000", "manifest.created"},
+	    {"records", NULL, "manifest.records"},
+	    {"records", "{}", "manifest.records"},
+	    {"records.1", "7", "manifest.records"},
+	    {"records.1.id", NULL, "manifest.record_id"},
+	    {"records.1.id", "\"not-a-uuid\"", "manifest.record_id"},
+	    {"records.1.id", "\"01a20ada-2c05-7abc-8def_000000000002\"", "manifest.record_id"},
+	    {"records.1.seq", NULL, "manifest.record_seq"},
+	    {"records.1.seq", "0", "manifest.record_seq"},
+	    {"records.1.seq", "-2", "manifest.record_seq"},
+	    {"records.1.seq", "2.0", "manifest.record_seq"},
+	    {"records.1.seq", "\"2\"", "manifest.record_seq"},
+	    {"records.1.seq", "1", "manifest.record_order"},
+	    {"records.2.seq", "2", "manifest.record_order"},
+	    {"records.0.seq", "3", "manifest.record_order"},
+	    {"records.2.id", "\"01a20ada-2c05-7abc-8def-000000000001\"",
+	     "manifest.record_duplicate"},
+	    {"records.1.id", "\"01A20ADA-2C05-7ABC-8DEF-000000000003\"",
+	     "manifest.record_duplicate"},
+	    {"records.1.sha256", NULL, "manifest.record_sha256"},
+	    {"records.1.sha256",
+	     "\"000000000000000000000000000000000000000000000000000000000000002\"",
+	     "manifest.record_sha256"},
+	    {"records.1.sha256",
+	     "\"00000000000000000000000000000000000000000000000000000000000000002\"",
+	     "manifest.record_sha256"},
+	    {"records.1.sha256",
+	     "\"000000000000000000000000000000000000000000000000000000000000000A\"",
+	     "manifest.record_sha256"},
+	    {"records.1.sha256",
+	     "\"000000000000000000000000000000000000000000000000000000000000000g\"",
+	     "manifest.record_sha256"},
+	    {"records.1.size", NULL, "manifest.record_size"},
+	    {"records.1.size", "0", "manifest.record_size"},
+	    {"records.1.size", "-1", "manifest.record_size"},
+	    {"records.1.size", "67108865", "manifest.record_size"},
+	    {"records.1.size", "18446744073709551615", "manifest.record_size"},
+	    {"records.1.size", "901.5", "manifest.record_size"},
+	    {"audit", NULL, "manifest.audit"},
+	    {"audit", "{}", "manifest.audit"},
+	    {"audit", "[{},3]", "manifest.audit"},
+	    {"report", "null", "manifest.report"},
+	    {"report", "[]", "manifest.report"},
+	    {"report", "\"draft\"", "manifest.report"},
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
@@ -375,13 +374,13 @@ static void manifest_parse_accepts_the_edges(void **state)
 	static const struct {
 		const char *path, *value;
 	} cases[] = {
-		{"report", NULL},
-		{"records.1.size", "67108864"},
-		{"records.1.size", "1"},
-		{"records", "[]"},
-		{"audit", "[]"},
-		{"created", "\"2026-11-24T00:00:00.123Z\""},
-		{"unknown_member", "{\"ignored\":true}"},
+	    {"report", NULL},
+	    {"records.1.size", "67108864"},
+	    {"records.1.size", "1"},
+	    {"records", "[]"},
+	    {"audit", "[]"},
+	    {"created", "\"2026-11-24T00:00:00.123Z\""},
+	    {"unknown_member", "{\"ignored\":true}"},
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(cases) + 1; i++) {
@@ -499,9 +498,8 @@ static void manifest_verify_refuses_tampering(void **state)
 	assert_int_equal(retas_jws_sign(payload, strlen(payload), RETAS_MANIFEST_JWS_TYP, NULL,
 					k.dev_sk, &bad_payload, NULL),
 			 0);
-	assert_int_equal(retas_manifest_verify(bad_payload, strlen(bad_payload), k.dev_pk, &m,
-					       &err),
-			 -EINVAL);
+	assert_int_equal(
+	    retas_manifest_verify(bad_payload, strlen(bad_payload), k.dev_pk, &m, &err), -EINVAL);
 	assert_string_equal(err.reason, "manifest.record_order");
 	assert_null(m);
 	free_batch(&b);
@@ -515,16 +513,16 @@ static int setup(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(manifest_build_lists_records),
-		cmocka_unit_test(manifest_new_refuses_bad_names),
-		cmocka_unit_test(manifest_add_record_refusals),
-		cmocka_unit_test(manifest_payload_pinned),
-		cmocka_unit_test(manifest_json_round_trip),
-		cmocka_unit_test(manifest_parse_each_invalid_field),
-		cmocka_unit_test(manifest_parse_accepts_the_edges),
-		cmocka_unit_test(manifest_parse_refuses_non_json_and_too_many),
-		cmocka_unit_test(manifest_sign_verify_round_trip),
-		cmocka_unit_test(manifest_verify_refuses_tampering),
+	    cmocka_unit_test(manifest_build_lists_records),
+	    cmocka_unit_test(manifest_new_refuses_bad_names),
+	    cmocka_unit_test(manifest_add_record_refusals),
+	    cmocka_unit_test(manifest_payload_pinned),
+	    cmocka_unit_test(manifest_json_round_trip),
+	    cmocka_unit_test(manifest_parse_each_invalid_field),
+	    cmocka_unit_test(manifest_parse_accepts_the_edges),
+	    cmocka_unit_test(manifest_parse_refuses_non_json_and_too_many),
+	    cmocka_unit_test(manifest_sign_verify_round_trip),
+	    cmocka_unit_test(manifest_verify_refuses_tampering),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

@@ -93,11 +93,11 @@ static uint8_t *random_bytes(size_t len)
 }
 
 static const char demo_json[] =
-	"{\"nik\":\"1571014707090001\",\"nama\":\"Siti Aminah\",\"kelas\":\"XI IPA 2\","
-	"\"jenis_kelamin\":\"P\",\"tanggal_lahir\":\"2009-07-07\",\"tempat_lahir\":\"Jambi\","
-	"\"alamat\":\"Jl. Urip Sumoharjo No. 12, Kota Jambi\",\"agama\":\"Islam\","
-	"\"golongan_darah\":\"O\",\"status\":\"BELUM KAWIN\",\"pekerjaan\":\"PELAJAR/MAHASISWA\","
-	"\"nama_ibu\":\"Nurhayati\",\"nama_ayah\":\"Ahmad Fauzi\",\"kewarganegaraan\":\"WNI\"}";
+    "{\"nik\":\"1571014707090001\",\"nama\":\"Siti Aminah\",\"kelas\":\"XI IPA 2\","
+    "\"jenis_kelamin\":\"P\",\"tanggal_lahir\":\"2009-07-07\",\"tempat_lahir\":\"Jambi\","
+    "\"alamat\":\"Jl. Urip Sumoharjo No. 12, Kota Jambi\",\"agama\":\"Islam\","
+    "\"golongan_darah\":\"O\",\"status\":\"BELUM KAWIN\",\"pekerjaan\":\"PELAJAR/MAHASISWA\","
+    "\"nama_ibu\":\"Nurhayati\",\"nama_ayah\":\"Ahmad Fauzi\",\"kewarganegaraan\":\"WNI\"}";
 
 /* Walks an encoded container by the documented layout (§2) and reports
  * one part's flags and lengths. */
@@ -145,9 +145,8 @@ static void container_round_trip(void **state)
 	assert_int_equal(retas_container_add(c, "demografi.json", "application/json", demo_json,
 					     strlen(demo_json)),
 			 0);
-	assert_int_equal(retas_container_add(c, "jari-01.raw", "application/octet-stream", grey,
-					     46080),
-			 0);
+	assert_int_equal(
+	    retas_container_add(c, "jari-01.raw", "application/octet-stream", grey, 46080), 0);
 	assert_int_equal(retas_container_add(c, "foto.jpg", "image/jpeg", jpeg, 5000), 0);
 	assert_int_equal(retas_container_add(c, "kosong", "text/plain", NULL, 0), 0);
 	assert_int_equal(retas_container_encode(c, &enc, &len, &err), 0);
@@ -158,8 +157,7 @@ static void container_round_trip(void **state)
 		assert_string_equal(back->parts[i].type, c->parts[i].type);
 		assert_int_equal(back->parts[i].len, c->parts[i].len);
 		if (c->parts[i].len)
-			assert_memory_equal(back->parts[i].data, c->parts[i].data,
-					    c->parts[i].len);
+			assert_memory_equal(back->parts[i].data, c->parts[i].data, c->parts[i].len);
 	}
 	assert_memory_equal(retas_container_get(back, "foto.jpg")->data, jpeg, 5000);
 	assert_null(retas_container_get(back, "foto.png"));
@@ -178,14 +176,12 @@ static void container_compresses_only_where_it_pays(void **state)
 	assert_int_equal(retas_container_add(c, "demografi.json", "application/json", demo_json,
 					     strlen(demo_json)),
 			 0);
-	assert_int_equal(retas_container_add(c, "jari-01.raw", "application/octet-stream", grey,
-					     46080),
-			 0);
+	assert_int_equal(
+	    retas_container_add(c, "jari-01.raw", "application/octet-stream", grey, 46080), 0);
 	assert_int_equal(retas_container_add(c, "foto.jpg", "image/jpeg", jpeg, 300000), 0);
 	/* Compressible by its type, but random: deflating does not shrink it. */
-	assert_int_equal(retas_container_add(c, "acak.bin", "application/octet-stream", noise,
-					     4000),
-			 0);
+	assert_int_equal(
+	    retas_container_add(c, "acak.bin", "application/octet-stream", noise, 4000), 0);
 	/* Already compressed by its type: stored even though deflate would
 	 * shrink these bytes. */
 	assert_int_equal(retas_container_add(c, "ttd.png", "IMAGE/PNG", png, 2000), 0);
@@ -220,7 +216,9 @@ static void container_bytes_pinned(void **state)
 	static const char want[] = "52545043010100"
 				   "06642e6a736f6e"
 				   "106170706c69636174696f6e2f6a736f6e"
-				   "00" "07000000" "07000000"
+				   "00"
+				   "07000000"
+				   "07000000"
 				   "7b2261223a317d";
 	char hex[2 * 47 + 1];
 	size_t len;
@@ -285,8 +283,8 @@ static void container_add_refusals(void **state)
 }
 
 /* Writes one part by the documented layout; returns the bytes written. */
-static size_t put_part(uint8_t *w, const char *name, const char *type, uint8_t flags,
-		       uint32_t orig, uint32_t stored, const void *data)
+static size_t put_part(uint8_t *w, const char *name, const char *type, uint8_t flags, uint32_t orig,
+		       uint32_t stored, const void *data)
 {
 	size_t off = 0, nl = strlen(name), tl = strlen(type);
 
@@ -469,9 +467,8 @@ static void record_seal_open_round_trip(void **state)
 	assert_int_equal(retas_container_add(c, "demografi.json", "application/json", demo_json,
 					     strlen(demo_json)),
 			 0);
-	assert_int_equal(retas_container_add(c, "jari-01.raw", "application/octet-stream", grey,
-					     46080),
-			 0);
+	assert_int_equal(
+	    retas_container_add(c, "jari-01.raw", "application/octet-stream", grey, 46080), 0);
 	assert_int_equal(retas_container_add(c, "foto.jpg", "image/jpeg", jpeg, 60000), 0);
 	assert_int_equal(retas_record_seal(&h, c, k.hq_pk, k.dev_sk, &rec, &len, &err), 0);
 	/* Compression paid: the record is smaller than its parts. */
@@ -670,9 +667,8 @@ static void expect_open(const uint8_t *rec, size_t len, const struct keys *k, in
 	struct retas_record_header h;
 	struct retas_error err = {0};
 
-	assert_int_equal(retas_record_open(rec, len, k->dev_pk, k->hq_pk, k->hq_sk, &h, &body,
-					   &err),
-			 code);
+	assert_int_equal(
+	    retas_record_open(rec, len, k->dev_pk, k->hq_pk, k->hq_sk, &h, &body, &err), code);
 	assert_string_equal(err.reason, reason);
 	if (code == 0) {
 		assert_non_null(body);
@@ -690,20 +686,20 @@ static void record_region_flips_past_the_signature(void **state)
 		size_t off;
 		const char *reason;
 	} cases[] = {
-		{OFF_ID + 3, "record.decrypt"},   /* id: the header is the AD */
-		{HDR_STR_OFF + 5, "record.decrypt"}, /* st_nomor */
-		{46, "record.decrypt"},           /* device_id */
-		{60, "record.decrypt"},           /* officer_nip */
-		{69, "record.decrypt"},           /* seq */
-		{90, "record.decrypt"},           /* prev_hash */
-		{110, "record.decrypt"},          /* created_ms */
-		{117, "record.seal"},             /* sealed key: ephemeral public key */
-		{117 + 40, "record.seal"},        /* sealed key: MAC */
-		{117 + 79, "record.seal"},        /* sealed key: box */
-		{117 + SEALED_KEY_LEN, "record.decrypt"},      /* nonce */
-		{117 + SEALED_KEY_LEN + 23, "record.decrypt"}, /* nonce */
-		{ct, "record.decrypt"},                        /* ciphertext */
-		{0, "record.decrypt"}, /* tag: offset set below */
+	    {OFF_ID + 3, "record.decrypt"},		   /* id: the header is the AD */
+	    {HDR_STR_OFF + 5, "record.decrypt"},	   /* st_nomor */
+	    {46, "record.decrypt"},			   /* device_id */
+	    {60, "record.decrypt"},			   /* officer_nip */
+	    {69, "record.decrypt"},			   /* seq */
+	    {90, "record.decrypt"},			   /* prev_hash */
+	    {110, "record.decrypt"},			   /* created_ms */
+	    {117, "record.seal"},			   /* sealed key: ephemeral public key */
+	    {117 + 40, "record.seal"},			   /* sealed key: MAC */
+	    {117 + 79, "record.seal"},			   /* sealed key: box */
+	    {117 + SEALED_KEY_LEN, "record.decrypt"},	   /* nonce */
+	    {117 + SEALED_KEY_LEN + 23, "record.decrypt"}, /* nonce */
+	    {ct, "record.decrypt"},			   /* ciphertext */
+	    {0, "record.decrypt"},			   /* tag: offset set below */
 	};
 	struct keys k;
 
@@ -733,16 +729,15 @@ static void record_wrong_keys(void **state)
 	make_keys(&k);
 	make_keys(&other);
 	rec = seal_small(&k, &len);
-	assert_int_equal(retas_record_open(rec, len, k.dev_pk, other.hq_pk, other.hq_sk, &h, &body,
-					   &err),
-			 -EBADMSG);
+	assert_int_equal(
+	    retas_record_open(rec, len, k.dev_pk, other.hq_pk, other.hq_sk, &h, &body, &err),
+	    -EBADMSG);
 	assert_string_equal(err.reason, "record.seal");
 	assert_null(body);
 	assert_int_equal(retas_record_verify(rec, len, other.dev_pk, &h, &err), -EBADMSG);
 	assert_string_equal(err.reason, "record.signature");
-	assert_int_equal(retas_record_open(rec, len, other.dev_pk, k.hq_pk, k.hq_sk, &h, &body,
-					   &err),
-			 -EBADMSG);
+	assert_int_equal(
+	    retas_record_open(rec, len, other.dev_pk, k.hq_pk, k.hq_sk, &h, &body, &err), -EBADMSG);
 	assert_string_equal(err.reason, "record.signature");
 	assert_null(body);
 }
@@ -767,9 +762,9 @@ static void record_truncated_every_length(void **state)
 		assert_string_equal(err.reason, "record.format");
 		assert_int_equal(retas_record_verify(part, cut, k.dev_pk, &h, &err), -EBADMSG);
 		assert_string_equal(err.reason, "record.format");
-		assert_int_equal(retas_record_open(part, cut, k.dev_pk, k.hq_pk, k.hq_sk, &h, &body,
-						   &err),
-				 -EBADMSG);
+		assert_int_equal(
+		    retas_record_open(part, cut, k.dev_pk, k.hq_pk, k.hq_sk, &h, &body, &err),
+		    -EBADMSG);
 		assert_string_equal(err.reason, "record.format");
 		assert_null(body);
 	}
@@ -789,9 +784,8 @@ static void record_refuses_oversize_input(void **state)
 	make_keys(&k);
 	assert_non_null(big);
 	memcpy(big, "RTSR\x01", 5);
-	assert_int_equal(retas_record_verify(big, (size_t)RETAS_RECORD_MAX_LEN + 1, k.dev_pk, &h,
-					     &err),
-			 -E2BIG);
+	assert_int_equal(
+	    retas_record_verify(big, (size_t)RETAS_RECORD_MAX_LEN + 1, k.dev_pk, &h, &err), -E2BIG);
 	assert_string_equal(err.reason, "record.size");
 }
 
@@ -956,25 +950,25 @@ static int setup(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(container_round_trip),
-		cmocka_unit_test(container_compresses_only_where_it_pays),
-		cmocka_unit_test(container_bytes_pinned),
-		cmocka_unit_test(container_max_ratio_round_trip),
-		cmocka_unit_test(container_add_refusals),
-		cmocka_unit_test(container_decode_reasons),
-		cmocka_unit_test(container_decode_truncated_every_length),
-		cmocka_unit_test(record_seal_open_round_trip),
-		cmocka_unit_test(record_header_bytes_pinned),
-		cmocka_unit_test(record_every_bit_flip_fails),
-		cmocka_unit_test(record_region_flips_past_the_signature),
-		cmocka_unit_test(record_wrong_keys),
-		cmocka_unit_test(record_truncated_every_length),
-		cmocka_unit_test(record_refuses_oversize_input),
-		cmocka_unit_test(record_seal_refuses_bad_header),
-		cmocka_unit_test(record_built_from_the_spec_opens),
-		cmocka_unit_test(record_magic_and_version),
-		cmocka_unit_test(record_hash_is_sha256_of_the_bytes),
-		cmocka_unit_test(record_seals_differ_each_time),
+	    cmocka_unit_test(container_round_trip),
+	    cmocka_unit_test(container_compresses_only_where_it_pays),
+	    cmocka_unit_test(container_bytes_pinned),
+	    cmocka_unit_test(container_max_ratio_round_trip),
+	    cmocka_unit_test(container_add_refusals),
+	    cmocka_unit_test(container_decode_reasons),
+	    cmocka_unit_test(container_decode_truncated_every_length),
+	    cmocka_unit_test(record_seal_open_round_trip),
+	    cmocka_unit_test(record_header_bytes_pinned),
+	    cmocka_unit_test(record_every_bit_flip_fails),
+	    cmocka_unit_test(record_region_flips_past_the_signature),
+	    cmocka_unit_test(record_wrong_keys),
+	    cmocka_unit_test(record_truncated_every_length),
+	    cmocka_unit_test(record_refuses_oversize_input),
+	    cmocka_unit_test(record_seal_refuses_bad_header),
+	    cmocka_unit_test(record_built_from_the_spec_opens),
+	    cmocka_unit_test(record_magic_and_version),
+	    cmocka_unit_test(record_hash_is_sha256_of_the_bytes),
+	    cmocka_unit_test(record_seals_differ_each_time),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
