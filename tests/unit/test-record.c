@@ -742,6 +742,27 @@ static void record_wrong_keys(void **state)
 	assert_null(body);
 }
 
+static void record_seal_refuses_unusable_hq_key(void **state)
+{
+	_cleanup_(retas_container_freep) struct retas_container *c = NULL;
+	static const uint8_t zero_pk[32];
+	struct retas_record_header h;
+	struct retas_error err = {0};
+	uint8_t *rec = NULL;
+	size_t len = 0;
+	struct keys k;
+
+	/* The all-zero point gives an all-zero shared secret, which libsodium
+	 * refuses: a misconfigured seal key must not yield a record. */
+	make_keys(&k);
+	fixed_header(&h);
+	assert_int_equal(retas_container_new(&c), 0);
+	assert_int_equal(retas_record_seal(&h, c, zero_pk, k.dev_sk, &rec, &len, &err), -EINVAL);
+	assert_string_equal(err.reason, "record.seal");
+	assert_null(rec);
+	assert_int_equal(len, 0);
+}
+
 static void record_truncated_every_length(void **state)
 {
 	_cleanup_(freep) uint8_t *rec = NULL, *longer = NULL;
@@ -962,6 +983,7 @@ int main(void)
 	    cmocka_unit_test(record_every_bit_flip_fails),
 	    cmocka_unit_test(record_region_flips_past_the_signature),
 	    cmocka_unit_test(record_wrong_keys),
+	    cmocka_unit_test(record_seal_refuses_unusable_hq_key),
 	    cmocka_unit_test(record_truncated_every_length),
 	    cmocka_unit_test(record_refuses_oversize_input),
 	    cmocka_unit_test(record_seal_refuses_bad_header),
