@@ -122,13 +122,13 @@ static void pipeline(uint8_t (*pkts)[FP_NB1010_PACKETS][FP_NB1010_PACKET_LEN], u
 	t2 = now_ms();
 	for (unsigned f = 0; f < n; f++)
 		views[f] = (struct fp_iso_view){
-			.capture_time_ms = 1795488087305LL,
-			.technology = 15,
-			.quality = (uint8_t)q[f],
-			.quality_vendor = FP_QUALITY_VENDOR_ID,
-			.quality_algorithm = FP_QUALITY_ALGORITHM_ID,
-			.finger_position = (uint8_t)(f + 1),
-			.image = frames[f],
+		    .capture_time_ms = 1795488087305LL,
+		    .technology = 15,
+		    .quality = (uint8_t)q[f],
+		    .quality_vendor = FP_QUALITY_VENDOR_ID,
+		    .quality_algorithm = FP_QUALITY_ALGORITHM_ID,
+		    .finger_position = (uint8_t)(f + 1),
+		    .image = frames[f],
 		};
 	if (fp_iso_write(views, n, &rec, &len, NULL) < 0)
 		abort();
@@ -190,8 +190,7 @@ int main(int argc, char **argv)
 	       "ISO/PNG record %.3f ms = %.3f ms; bare libpng encodes %.3f ms; ratio %.2f; "
 	       "record %zu bytes vs %zu bytes of bare PNG\n",
 	       iters, ten.assembly / iters, ten.quality / iters, ten.iso / iters, p10,
-	       ten.bare / iters, p10 / (ten.bare / iters), ten.iso_bytes,
-	       ten.png_bytes / iters);
+	       ten.bare / iters, p10 / (ten.bare / iters), ten.iso_bytes, ten.png_bytes / iters);
 	for (unsigned f = 0; f < FINGERS; f++) {
 		fp_image_free(src[f]);
 		fp_image_free(frames[f]);

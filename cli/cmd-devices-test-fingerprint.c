@@ -28,16 +28,16 @@
 static int cmd_devices_test_fingerprint_exec(struct cli_ctx *ctx, int argc, char **argv);
 
 const struct cli_cmd_entry cli_cmd_devices_test_fingerprint_entry = {
-	.name = "devices test fingerprint",
-	.args = "[--save FILE.png] [--device BUS:ADDR] [--timeout SEC]",
-	.summary = N_("Capture one finger to check the fingerprint reader."),
-	.help = N_("Waits for a finger on the reader, captures it and prints its quality\n"
-		   "(0-100). Options:\n"
-		   "  --save FILE.png    also write the image as PNG\n"
-		   "  --device BUS:ADDR  the reader at this USB bus and address (as lsusb\n"
-		   "                     shows them), when more than one is attached\n"
-		   "  --timeout SEC      how long to wait for the finger (1-600, default 30)\n"),
-	.exec = cmd_devices_test_fingerprint_exec,
+    .name = "devices test fingerprint",
+    .args = "[--save FILE.png] [--device BUS:ADDR] [--timeout SEC]",
+    .summary = N_("Capture one finger to check the fingerprint reader."),
+    .help = N_("Waits for a finger on the reader, captures it and prints its quality\n"
+	       "(0-100). Options:\n"
+	       "  --save FILE.png    also write the image as PNG\n"
+	       "  --device BUS:ADDR  the reader at this USB bus and address (as lsusb\n"
+	       "                     shows them), when more than one is attached\n"
+	       "  --timeout SEC      how long to wait for the finger (1-600, default 30)\n"),
+    .exec = cmd_devices_test_fingerprint_exec,
 };
 
 static int parse_uint(const char *s, unsigned max, unsigned *out)
@@ -135,10 +135,10 @@ static void print_json(const struct fp_description *d, const struct fp_capture_r
 static int cmd_devices_test_fingerprint_exec(struct cli_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"save", required_argument, NULL, 's'},
-		{"device", required_argument, NULL, 'd'},
-		{"timeout", required_argument, NULL, 't'},
-		{0},
+	    {"save", required_argument, NULL, 's'},
+	    {"device", required_argument, NULL, 'd'},
+	    {"timeout", required_argument, NULL, 't'},
+	    {0},
 	};
 	const struct cli_cmd_entry *e = &cli_cmd_devices_test_fingerprint_entry;
 	struct fp_open_options open_opts = {0};
@@ -161,13 +161,15 @@ static int cmd_devices_test_fingerprint_exec(struct cli_ctx *ctx, int argc, char
 			break;
 		case 'd':
 			if (parse_device(optarg, &open_opts.bus, &open_opts.address) < 0)
-				return cli_usage_error(e, _("--device wants BUS:ADDR, e.g. 3:7, not "
-							    "'%s'"),
+				return cli_usage_error(e,
+						       _("--device wants BUS:ADDR, e.g. 3:7, not "
+							 "'%s'"),
 						       optarg);
 			break;
 		case 't':
 			if (parse_uint(optarg, MAX_TIMEOUT_S, &timeout_s) < 0 || timeout_s == 0)
-				return cli_usage_error(e, _("--timeout wants 1-%d seconds, not '%s'"),
+				return cli_usage_error(e,
+						       _("--timeout wants 1-%d seconds, not '%s'"),
 						       MAX_TIMEOUT_S, optarg);
 			break;
 		default:
@@ -195,10 +197,10 @@ static int cmd_devices_test_fingerprint_exec(struct cli_ctx *ctx, int argc, char
 	}
 	r = fp_capture_finger(dev,
 			      &(struct fp_capture_request){
-				      .deadline_ms = retas_time_mono_ms() + timeout_s * 1000LL,
-				      .quality_threshold = TEST_QUALITY_THRESHOLD,
-				      .progress = ctx->json ? NULL : on_progress,
-				      .userdata = &say,
+				  .deadline_ms = retas_time_mono_ms() + timeout_s * 1000LL,
+				  .quality_threshold = TEST_QUALITY_THRESHOLD,
+				  .progress = ctx->json ? NULL : on_progress,
+				  .userdata = &say,
 			      },
 			      &res, &err);
 	if (r < 0)

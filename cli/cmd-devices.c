@@ -17,21 +17,21 @@
 static int cmd_devices_exec(struct cli_ctx *ctx, int argc, char **argv);
 
 const struct cli_cmd_entry cli_cmd_devices_entry = {
-	.name = "devices",
-	.args = "",
-	.summary = N_("List the attached peripherals and the driver serving each."),
-	.help = N_("Looks for every kind of peripheral the kit drives and prints one line per\n"
-		   "device found: its class, model, driver, USB location and serial number.\n"
-		   "Run 'retas devices test fingerprint' to try a fingerprint reader.\n"),
-	.exec = cmd_devices_exec,
+    .name = "devices",
+    .args = "",
+    .summary = N_("List the attached peripherals and the driver serving each."),
+    .help = N_("Looks for every kind of peripheral the kit drives and prints one line per\n"
+	       "device found: its class, model, driver, USB location and serial number.\n"
+	       "Run 'retas devices test fingerprint' to try a fingerprint reader.\n"),
+    .exec = cmd_devices_exec,
 };
 
 static const struct devices_class {
-	const char *id;    /* stable, for --json */
+	const char *id;	   /* stable, for --json */
 	const char *label; /* msgid, for people */
 	drv_list_fn list;
 } classes[] = {
-	{"fingerprint", N_("fingerprint"), fp_list_peripherals},
+    {"fingerprint", N_("fingerprint"), fp_list_peripherals},
 };
 
 static void print_json(const struct devices_class *cls, const struct drv_peripheral *p,

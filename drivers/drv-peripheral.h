@@ -12,7 +12,7 @@
 #include "retas-error.h"
 
 struct drv_peripheral {
-	char model[64];    /* what the officer reads, e.g. "NEXT Biometrics NB-1010-U" */
+	char model[64];	   /* what the officer reads, e.g. "NEXT Biometrics NB-1010-U" */
 	char driver[32];   /* the driver serving it, e.g. "nb1010" */
 	char location[48]; /* where it is attached, e.g. "usb 3:7" */
 	char serial[64];   /* "" when unknown */

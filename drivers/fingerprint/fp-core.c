@@ -18,42 +18,6 @@ struct fp_context {
 	libusb_context *usb;
 };
 
-struct fp_image *fp_image_new(unsigned width, unsigned height)
-{
-	struct fp_image *img;
-
-	if (width == 0 || height == 0 || width > FP_IMAGE_MAX_SIDE || height > FP_IMAGE_MAX_SIDE)
-		return NULL;
-	img = calloc(1, sizeof(*img));
-	if (!img)
-		return NULL;
-	img->pixels = calloc((size_t)width * height, 1);
-	if (!img->pixels) {
-		free(img);
-		return NULL;
-	}
-	img->width = width;
-	img->height = height;
-	return img;
-}
-
-struct fp_image *fp_image_dup(const struct fp_image *img)
-{
-	struct fp_image *copy = fp_image_new(img->width, img->height);
-
-	if (copy)
-		memcpy(copy->pixels, img->pixels, (size_t)img->width * img->height);
-	return copy;
-}
-
-void fp_image_free(struct fp_image *img)
-{
-	if (!img)
-		return;
-	free(img->pixels);
-	free(img);
-}
-
 static int64_t mono_now(void *userdata)
 {
 	struct timespec ts;
@@ -65,8 +29,8 @@ static int64_t mono_now(void *userdata)
 static int mono_sleep_until(int64_t when_ms, void *userdata)
 {
 	struct timespec ts = {
-		.tv_sec = (time_t)(when_ms / 1000),
-		.tv_nsec = (long)(when_ms % 1000) * 1000000,
+	    .tv_sec = (time_t)(when_ms / 1000),
+	    .tv_nsec = (long)(when_ms % 1000) * 1000000,
 	};
 	int r;
 
@@ -79,8 +43,8 @@ static int mono_sleep_until(int64_t when_ms, void *userdata)
 }
 
 const struct fp_clock fp_clock_monotonic = {
-	.now_ms = mono_now,
-	.sleep_until_ms = mono_sleep_until,
+    .now_ms = mono_now,
+    .sleep_until_ms = mono_sleep_until,
 };
 
 const struct fp_driver_ops *fp_driver_for_usb_id(uint16_t vendor, uint16_t product)
@@ -160,14 +124,13 @@ static int enumerate(struct fp_context *ctx, struct fp_reader **out, size_t *n,
 		if (!drv)
 			continue;
 		list[count++] = (struct fp_reader){
-			.driver = drv,
-			.vendor_id = desc.idVendor,
-			.product_id = desc.idProduct,
-			.bus = libusb_get_bus_number(devs[i]),
-			.address = libusb_get_device_address(devs[i]),
+		    .driver = drv,
+		    .vendor_id = desc.idVendor,
+		    .product_id = desc.idProduct,
+		    .bus = libusb_get_bus_number(devs[i]),
+		    .address = libusb_get_device_address(devs[i]),
 		};
-		fp_usb_read_serial(devs[i], list[count - 1].serial,
-				   sizeof(list[count - 1].serial));
+		fp_usb_read_serial(devs[i], list[count - 1].serial, sizeof(list[count - 1].serial));
 	}
 	qsort(list, count, sizeof(*list), reader_cmp);
 	if (count == 0) {
@@ -186,8 +149,7 @@ out:
 	return r;
 }
 
-int fp_enumerate(struct fp_context *ctx, struct fp_reader **out, size_t *n,
-		 struct retas_error *err)
+int fp_enumerate(struct fp_context *ctx, struct fp_reader **out, size_t *n, struct retas_error *err)
 {
 	return enumerate(ctx, out, n, NULL, err);
 }
@@ -233,9 +195,10 @@ out:
 static int no_reader(const struct fp_open_options *opts, struct retas_error *err)
 {
 	if (opts && (opts->bus || opts->address))
-		return retas_error_set(err, -ENOENT, "fp.no_reader",
-				       N_("No supported fingerprint reader at USB bus %u address %u."),
-				       opts->bus, opts->address);
+		return retas_error_set(
+		    err, -ENOENT, "fp.no_reader",
+		    N_("No supported fingerprint reader at USB bus %u address %u."), opts->bus,
+		    opts->address);
 	return retas_error_set(err, -ENOENT, "fp.no_reader",
 			       N_("No supported fingerprint reader is attached."));
 }

@@ -34,9 +34,9 @@ int fp_usb_error(int usb_err, const char *step, struct retas_error *err)
 					  "and plug it in again."),
 				       step);
 	case LIBUSB_ERROR_OVERFLOW:
-		return retas_error_set(err, -EPROTO, "fp.overflow",
-				       N_("The fingerprint reader sent more data than asked for (%s)."),
-				       step);
+		return retas_error_set(
+		    err, -EPROTO, "fp.overflow",
+		    N_("The fingerprint reader sent more data than asked for (%s)."), step);
 	case LIBUSB_ERROR_TIMEOUT:
 		return retas_error_set(err, -EIO, "fp.no_answer",
 				       N_("The fingerprint reader stopped answering (%s)."), step);
@@ -56,8 +56,8 @@ static int deadline_passed(const char *step, struct retas_error *err)
 }
 
 /* One attempt: the timeout this transfer may use, and the transfer. */
-static int bulk_once(struct fp_device *dev, libusb_device_handle *h, unsigned char ep,
-		     uint8_t *buf, size_t len, int *moved, unsigned timeout_ms, int64_t deadline_ms,
+static int bulk_once(struct fp_device *dev, libusb_device_handle *h, unsigned char ep, uint8_t *buf,
+		     size_t len, int *moved, unsigned timeout_ms, int64_t deadline_ms,
 		     bool *cut_by_deadline)
 {
 	int64_t left = deadline_ms - fp_now(dev);
@@ -176,7 +176,7 @@ int fp_poll_level(struct fp_device *dev, bool want_present, unsigned threshold,
 
 	for (int64_t k = 1;; k++) {
 		struct fp_progress p = {
-			.stage = want_present ? FP_STAGE_WAIT_FINGER : FP_STAGE_WAIT_LIFT,
+		    .stage = want_present ? FP_STAGE_WAIT_FINGER : FP_STAGE_WAIT_LIFT,
 		};
 
 		r = read_level(dev, deadline_ms, &level, err);
@@ -196,7 +196,8 @@ int fp_poll_level(struct fp_device *dev, bool want_present, unsigned threshold,
 			goto timeout;
 		r = dev->clock.sleep_until_ms(next, dev->clock.userdata);
 		if (r < 0) {
-			r = retas_error_set(err, r, "fp.cancelled", N_("The capture was cancelled."));
+			r = retas_error_set(err, r, "fp.cancelled",
+					    N_("The capture was cancelled."));
 			goto out;
 		}
 	}

@@ -24,17 +24,17 @@ void fp_iso_view_init(struct fp_iso_view *view, const struct fp_description *des
 		      int64_t capture_time_ms)
 {
 	*view = (struct fp_iso_view){
-		.capture_time_ms = capture_time_ms,
-		.technology = desc->iso_technology,
-		.device_vendor = desc->iso_vendor_id,
-		.device_type = desc->iso_device_type,
-		.quality = (uint8_t)result->quality,
-		.quality_vendor = FP_QUALITY_VENDOR_ID,
-		.quality_algorithm = FP_QUALITY_ALGORITHM_ID,
-		.finger_position = finger_position,
-		.impression = FP_ISO_IMPRESSION_LIVE_PLAIN,
-		.ppi = (uint16_t)desc->ppi,
-		.image = result->image,
+	    .capture_time_ms = capture_time_ms,
+	    .technology = desc->iso_technology,
+	    .device_vendor = desc->iso_vendor_id,
+	    .device_type = desc->iso_device_type,
+	    .quality = (uint8_t)result->quality,
+	    .quality_vendor = FP_QUALITY_VENDOR_ID,
+	    .quality_algorithm = FP_QUALITY_ALGORITHM_ID,
+	    .finger_position = finger_position,
+	    .impression = FP_ISO_IMPRESSION_LIVE_PLAIN,
+	    .ppi = (uint16_t)desc->ppi,
+	    .image = result->image,
 	};
 }
 
@@ -61,15 +61,18 @@ static int check_view(const struct fp_iso_view *v, size_t i, struct retas_error 
 
 	if (!v->image || v->image->width > 0xffff || v->image->height > 0xffff)
 		return retas_error_set(err, -EINVAL, "fp.iso.view",
-				       N_("Finger image %zu has no image or one too large."), i + 1);
+				       N_("Finger image %zu has no image or one too large."),
+				       i + 1);
 	if (v->finger_position > FP_ISO_FINGER_LEFT_LITTLE)
-		return retas_error_set(err, -EINVAL, "fp.iso.view",
-				       N_("Finger image %zu has finger position %u; 0-10 are valid."),
-				       i + 1, v->finger_position);
+		return retas_error_set(
+		    err, -EINVAL, "fp.iso.view",
+		    N_("Finger image %zu has finger position %u; 0-10 are valid."), i + 1,
+		    v->finger_position);
 	if (v->quality > 100 && v->quality != 255)
-		return retas_error_set(err, -EINVAL, "fp.iso.view",
-				       N_("Finger image %zu has quality %u; 0-100 or 255 are valid."),
-				       i + 1, v->quality);
+		return retas_error_set(
+		    err, -EINVAL, "fp.iso.view",
+		    N_("Finger image %zu has quality %u; 0-100 or 255 are valid."), i + 1,
+		    v->quality);
 	retas_date_from_ms(v->capture_time_ms, 0, &d);
 	if (d.year < 1 || d.year > 9999)
 		return retas_error_set(err, -EINVAL, "fp.iso.view",
@@ -269,8 +272,8 @@ static int read_time(struct cursor *c, size_t i, int64_t *ms, struct retas_error
 static int read_view(struct cursor *c, size_t i, bool certified, struct fp_iso_view *v,
 		     struct retas_error *err)
 {
-	unsigned tech, vendor, type, nq, pos, number, units, sh, sv, ih, iv, depth, comp, impr,
-		w, h, ppi = 0;
+	unsigned tech, vendor, type, nq, pos, number, units, sh, sv, ih, iv, depth, comp, impr, w,
+	    h, ppi = 0;
 	const uint8_t *image;
 	uint32_t image_len;
 	int r;
@@ -326,10 +329,11 @@ static int read_view(struct cursor *c, size_t i, bool certified, struct fp_iso_v
 					  "images are read."),
 				       i + 1, depth);
 	if (comp != FP_ISO_COMPRESSION_PNG)
-		return retas_error_set(err, -ENOTSUP, "fp.iso.compression",
-				       N_("Finger image %zu of the record uses compression %u; only "
-					  "PNG (6) is read."),
-				       i + 1, comp);
+		return retas_error_set(
+		    err, -ENOTSUP, "fp.iso.compression",
+		    N_("Finger image %zu of the record uses compression %u; only "
+		       "PNG (6) is read."),
+		    i + 1, comp);
 	if (!take(c, image_len, &image))
 		return truncated(i, err);
 	/* Whatever follows the image inside the representation is extended

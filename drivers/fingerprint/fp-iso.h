@@ -55,17 +55,17 @@ enum fp_iso_finger {
 
 /* One finger image and what the record says about it. */
 struct fp_iso_view {
-	int64_t capture_time_ms;     /* Unix time in ms, from the caller's clock */
-	uint8_t technology;          /* capture device technology */
-	uint16_t device_vendor;      /* capture device vendor id, 0 = unreported */
-	uint16_t device_type;        /* capture device type id, 0 = unreported */
-	uint8_t quality;             /* 0-100 (255 = failed to compute) */
-	uint16_t quality_vendor;     /* quality algorithm vendor id */
-	uint16_t quality_algorithm;  /* quality algorithm id */
-	uint8_t finger_position;     /* enum fp_iso_finger */
-	uint8_t impression;          /* FP_ISO_IMPRESSION_LIVE_PLAIN for a press reader */
-	uint16_t ppi;                /* pixels per inch, 0 = not known */
-	struct fp_image *image;      /* writer: borrowed; reader: owned */
+	int64_t capture_time_ms;    /* Unix time in ms, from the caller's clock */
+	uint8_t technology;	    /* capture device technology */
+	uint16_t device_vendor;	    /* capture device vendor id, 0 = unreported */
+	uint16_t device_type;	    /* capture device type id, 0 = unreported */
+	uint8_t quality;	    /* 0-100 (255 = failed to compute) */
+	uint16_t quality_vendor;    /* quality algorithm vendor id */
+	uint16_t quality_algorithm; /* quality algorithm id */
+	uint8_t finger_position;    /* enum fp_iso_finger */
+	uint8_t impression;	    /* FP_ISO_IMPRESSION_LIVE_PLAIN for a press reader */
+	uint16_t ppi;		    /* pixels per inch, 0 = not known */
+	struct fp_image *image;	    /* writer: borrowed; reader: owned */
 };
 
 /* Fills a view for a capture from the reader described by desc (image

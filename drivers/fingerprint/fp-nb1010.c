@@ -64,8 +64,8 @@
 #define NB_ISO_TECHNOLOGY 15
 
 static const struct fp_usb_id nb1010_ids[] = {
-	{0x298d, 0x1010},
-	{0, 0},
+    {0x298d, 0x1010},
+    {0, 0},
 };
 
 struct nb1010 {
@@ -87,8 +87,8 @@ static struct nb1010 *to_nb(struct fp_device *dev)
 static const uint8_t cmd_check[8] = {0x80, 0x38, 0x01, 0x00, 0x08, 0x00, 0x00, 0x00};
 static const uint8_t cmd_precapture[12] = {0x80, 0x0d, 0x03, 0x00, 0x0c, 0x00,
 					   0x00, 0x00, 0x00, 0x04, 0x00, 0x00};
-static const uint8_t cmd_capture[32] = {[0] = 0x80, [1] = 0x12, [2] = 0x04, [4] = 0x20,
-					[8] = 0x02, [28] = 0x20};
+static const uint8_t cmd_capture[32] = {
+    [0] = 0x80, [1] = 0x12, [2] = 0x04, [4] = 0x20, [8] = 0x02, [28] = 0x20};
 
 static uint32_t le32(const uint8_t *p)
 {
@@ -110,8 +110,8 @@ static int nb_command(struct nb1010 *nb, const uint8_t *cmd, size_t len, uint8_t
 			deadline_ms, step, err);
 	if (r < 0)
 		goto out;
-	r = fp_usb_bulk(&nb->base, nb->handle, NB_EP_IN, reply, NB_REPLY_LEN, &got,
-			nb->timeout_ms, deadline_ms, step, err);
+	r = fp_usb_bulk(&nb->base, nb->handle, NB_EP_IN, reply, NB_REPLY_LEN, &got, nb->timeout_ms,
+			deadline_ms, step, err);
 	if (r < 0)
 		goto out;
 	if (got != NB_REPLY_LEN) {
@@ -166,10 +166,11 @@ int fp_nb1010_parse_packet(const uint8_t *pkt, size_t len, unsigned index, uint8
 					  "%zu bytes instead of 540."),
 				       n, len);
 	if (pkt[0] != NB_MAGIC)
-		return retas_error_set(err, -EPROTO, "fp.packet.magic",
-				       N_("Image packet %u of 90 from the fingerprint reader starts "
-					  "with 0x%02x instead of 0x80."),
-				       n, pkt[0]);
+		return retas_error_set(
+		    err, -EPROTO, "fp.packet.magic",
+		    N_("Image packet %u of 90 from the fingerprint reader starts "
+		       "with 0x%02x instead of 0x80."),
+		    n, pkt[0]);
 	if (pkt[1] != NB_IMAGE_CODE)
 		return retas_error_set(err, -EPROTO, "fp.packet.code",
 				       N_("Image packet %u of 90 from the fingerprint reader has "
@@ -223,9 +224,9 @@ static int nb_capture(struct fp_device *dev, int64_t deadline_ms, fp_progress_fn
 		goto out;
 	for (unsigned i = 0; i < FP_NB1010_PACKETS; i++) {
 		struct fp_progress p = {
-			.stage = FP_STAGE_READING,
-			.done = i + 1,
-			.total = FP_NB1010_PACKETS,
+		    .stage = FP_STAGE_READING,
+		    .done = i + 1,
+		    .total = FP_NB1010_PACKETS,
 		};
 		char step[64];
 		size_t got = 0;
@@ -263,8 +264,8 @@ out:
 static int nb_wait_finger(struct fp_device *dev, int64_t deadline_ms, fp_progress_fn progress,
 			  void *userdata, struct retas_error *err)
 {
-	return fp_poll_level(dev, true, NB_FINGER_THRESHOLD, NB_POLL_MS, deadline_ms,
-			     nb_read_level, progress, userdata, err);
+	return fp_poll_level(dev, true, NB_FINGER_THRESHOLD, NB_POLL_MS, deadline_ms, nb_read_level,
+			     progress, userdata, err);
 }
 
 static int nb_wait_lift(struct fp_device *dev, int64_t deadline_ms, fp_progress_fn progress,
@@ -274,8 +275,8 @@ static int nb_wait_lift(struct fp_device *dev, int64_t deadline_ms, fp_progress_
 			     nb_read_level, progress, userdata, err);
 }
 
-static int nb_open(libusb_device *udev, const struct fp_open_options *opts,
-		   struct fp_device **out, struct retas_error *err)
+static int nb_open(libusb_device *udev, const struct fp_open_options *opts, struct fp_device **out,
+		   struct retas_error *err)
 {
 	struct libusb_device_descriptor desc;
 	libusb_device_handle *handle = NULL;
@@ -307,8 +308,8 @@ static int nb_open(libusb_device *udev, const struct fp_open_options *opts,
 	}
 	nb->base.ops = &fp_nb1010_ops;
 	nb->handle = steal_ptr(handle);
-	nb->timeout_ms = opts && opts->transfer_timeout_ms ? opts->transfer_timeout_ms
-							    : NB_TRANSFER_TIMEOUT_MS;
+	nb->timeout_ms =
+	    opts && opts->transfer_timeout_ms ? opts->transfer_timeout_ms : NB_TRANSFER_TIMEOUT_MS;
 	nb->vendor_id = desc.idVendor;
 	nb->product_id = desc.idProduct;
 	nb->bus = libusb_get_bus_number(udev);
@@ -339,29 +340,29 @@ static void nb_describe(struct fp_device *dev, struct fp_description *out)
 	struct nb1010 *nb = to_nb(dev);
 
 	*out = (struct fp_description){
-		.driver = fp_nb1010_ops.name,
-		.model = fp_nb1010_ops.model,
-		.vendor_id = nb->vendor_id,
-		.product_id = nb->product_id,
-		.bus = nb->bus,
-		.address = nb->address,
-		.width = FP_NB1010_WIDTH,
-		.height = FP_NB1010_HEIGHT,
-		.ppi = NB_PPI,
-		.ppi_source = NB_PPI_SOURCE,
-		.iso_technology = NB_ISO_TECHNOLOGY,
+	    .driver = fp_nb1010_ops.name,
+	    .model = fp_nb1010_ops.model,
+	    .vendor_id = nb->vendor_id,
+	    .product_id = nb->product_id,
+	    .bus = nb->bus,
+	    .address = nb->address,
+	    .width = FP_NB1010_WIDTH,
+	    .height = FP_NB1010_HEIGHT,
+	    .ppi = NB_PPI,
+	    .ppi_source = NB_PPI_SOURCE,
+	    .iso_technology = NB_ISO_TECHNOLOGY,
 	};
 	snprintf(out->serial, sizeof(out->serial), "%s", nb->serial);
 }
 
 const struct fp_driver_ops fp_nb1010_ops = {
-	.name = "nb1010",
-	.model = "NEXT Biometrics NB-1010-U",
-	.ids = nb1010_ids,
-	.open = nb_open,
-	.close = nb_close,
-	.describe = nb_describe,
-	.wait_finger = nb_wait_finger,
-	.capture = nb_capture,
-	.wait_lift = nb_wait_lift,
+    .name = "nb1010",
+    .model = "NEXT Biometrics NB-1010-U",
+    .ids = nb1010_ids,
+    .open = nb_open,
+    .close = nb_close,
+    .describe = nb_describe,
+    .wait_finger = nb_wait_finger,
+    .capture = nb_capture,
+    .wait_lift = nb_wait_lift,
 };

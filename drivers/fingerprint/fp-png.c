@@ -95,8 +95,8 @@ int fp_png_encode(const struct fp_image *img, unsigned ppi, uint8_t **out, size_
 		goto out;
 	}
 	png_set_write_fn(png, &sink, sink_write, sink_flush);
-	png_set_IHDR(png, info, img->width, img->height, 8, PNG_COLOR_TYPE_GRAY,
-		     PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+	png_set_IHDR(png, info, img->width, img->height, 8, PNG_COLOR_TYPE_GRAY, PNG_INTERLACE_NONE,
+		     PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
 	if (ppi) {
 		png_uint_32 ppm = (png_uint_32)lround(ppi / INCH_M);
 

@@ -69,10 +69,14 @@ static double block_coherence(const struct fp_image *img, unsigned x0, unsigned 
 
 			if (x == 0 || x + 1 >= img->width)
 				continue;
-			gx = (px(img, x + 1, y - 1) + 2 * px(img, x + 1, y) + px(img, x + 1, y + 1)) -
-			     (px(img, x - 1, y - 1) + 2 * px(img, x - 1, y) + px(img, x - 1, y + 1));
-			gy = (px(img, x - 1, y + 1) + 2 * px(img, x, y + 1) + px(img, x + 1, y + 1)) -
-			     (px(img, x - 1, y - 1) + 2 * px(img, x, y - 1) + px(img, x + 1, y - 1));
+			gx =
+			    (px(img, x + 1, y - 1) + 2 * px(img, x + 1, y) +
+			     px(img, x + 1, y + 1)) -
+			    (px(img, x - 1, y - 1) + 2 * px(img, x - 1, y) + px(img, x - 1, y + 1));
+			gy =
+			    (px(img, x - 1, y + 1) + 2 * px(img, x, y + 1) +
+			     px(img, x + 1, y + 1)) -
+			    (px(img, x - 1, y - 1) + 2 * px(img, x, y - 1) + px(img, x + 1, y - 1));
 			gxx += (double)gx * gx;
 			gyy += (double)gy * gy;
 			gxy += (double)gx * gy;

@@ -36,10 +36,10 @@
 #define FP_QUALITY_ALGORITHM_ID 0x0001
 
 struct fp_quality_detail {
-	unsigned blocks;            /* blocks looked at */
-	unsigned foreground;        /* of which foreground */
-	double mean_coherence;      /* over foreground blocks, 0-1 */
-	double mean_contrast;       /* over foreground blocks, 0-1 */
+	unsigned blocks;       /* blocks looked at */
+	unsigned foreground;   /* of which foreground */
+	double mean_coherence; /* over foreground blocks, 0-1 */
+	double mean_contrast;  /* over foreground blocks, 0-1 */
 };
 
 /* The score 0-100 of img; detail (may be NULL) receives the parts. Pure:

@@ -5,6 +5,6 @@
 #include "fp-nb1010.h"
 
 const struct fp_driver_ops *const fp_drivers[] = {
-	&fp_nb1010_ops,
-	NULL,
+    &fp_nb1010_ops,
+    NULL,
 };

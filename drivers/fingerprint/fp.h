@@ -28,8 +28,7 @@
 
 struct libusb_device;
 
-#define fp_container_of(ptr, type, member)                                                         \
-	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+#define fp_container_of(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 
 /* An 8-bit grey image: width * height bytes, row-major, top row first,
  * 0 = black. Ridges are dark, as on an inked card. */
@@ -71,14 +70,14 @@ enum fp_stage {
 	FP_STAGE_WAIT_FINGER, /* polling for a finger; level set */
 	FP_STAGE_FINGER_ON,   /* finger detected; the capture starts */
 	FP_STAGE_READING,     /* image transfer: done of total units */
-	FP_STAGE_DONE,        /* image complete */
+	FP_STAGE_DONE,	      /* image complete */
 };
 
 struct fp_progress {
 	enum fp_stage stage;
-	unsigned level;   /* finger level 0-255 the reader reported, 0 when it has none */
-	unsigned done;    /* FP_STAGE_READING: units read so far */
-	unsigned total;   /* FP_STAGE_READING: units in one image */
+	unsigned level;	  /* finger level 0-255 the reader reported, 0 when it has none */
+	unsigned done;	  /* FP_STAGE_READING: units read so far */
+	unsigned total;	  /* FP_STAGE_READING: units in one image */
 	unsigned attempt; /* 1-based attempt number within fp_capture_finger(), else 0 */
 };
 
@@ -94,20 +93,20 @@ struct fp_usb_id {
 
 /* What a reader is, for logs, the officer and the ISO record. */
 struct fp_description {
-	const char *driver;        /* registry name, e.g. "nb1010" */
-	const char *model;         /* e.g. "NEXT Biometrics NB-1010-U" */
-	char serial[64];           /* "" when the reader does not report one */
-	uint16_t vendor_id;        /* USB ids */
+	const char *driver; /* registry name, e.g. "nb1010" */
+	const char *model;  /* e.g. "NEXT Biometrics NB-1010-U" */
+	char serial[64];    /* "" when the reader does not report one */
+	uint16_t vendor_id; /* USB ids */
 	uint16_t product_id;
-	uint8_t bus;               /* USB bus number and device address */
+	uint8_t bus; /* USB bus number and device address */
 	uint8_t address;
-	unsigned width;            /* image size in pixels */
+	unsigned width; /* image size in pixels */
 	unsigned height;
-	unsigned ppi;              /* pixels per inch; 0 when no source documents it */
-	const char *ppi_source;    /* where ppi comes from, or why it is 0 */
-	uint8_t iso_technology;    /* ISO/IEC 19794-4:2011 capture device technology */
-	uint16_t iso_vendor_id;    /* IBIA-registered vendor id, 0 = unreported */
-	uint16_t iso_device_type;  /* vendor-assigned type, 0 = unreported */
+	unsigned ppi;		  /* pixels per inch; 0 when no source documents it */
+	const char *ppi_source;	  /* where ppi comes from, or why it is 0 */
+	uint8_t iso_technology;	  /* ISO/IEC 19794-4:2011 capture device technology */
+	uint16_t iso_vendor_id;	  /* IBIA-registered vendor id, 0 = unreported */
+	uint16_t iso_device_type; /* vendor-assigned type, 0 = unreported */
 };
 
 struct fp_device;
@@ -129,8 +128,8 @@ struct fp_open_options {
  * failure the device is left able to run the next operation.
  */
 struct fp_driver_ops {
-	const char *name;           /* short registry name */
-	const char *model;          /* what the officer reads */
+	const char *name;	     /* short registry name */
+	const char *model;	     /* what the officer reads */
 	const struct fp_usb_id *ids; /* USB ids it serves, ending with {0, 0} */
 
 	/* Opens and claims udev. On failure nothing stays open or claimed.
@@ -218,9 +217,9 @@ int fp_device_capture(struct fp_device *dev, int64_t deadline_ms, fp_progress_fn
 		      void *userdata, struct fp_image **out, struct retas_error *err);
 
 struct fp_capture_request {
-	int64_t deadline_ms;        /* monotonic; for the whole series of attempts */
+	int64_t deadline_ms;	    /* monotonic; for the whole series of attempts */
 	unsigned quality_threshold; /* 0-100, from the configuration */
-	unsigned retries;           /* further attempts while below the threshold */
+	unsigned retries;	    /* further attempts while below the threshold */
 	fp_progress_fn progress;    /* may be NULL */
 	void *userdata;
 };
@@ -234,9 +233,9 @@ enum {
  * attempts it took and what happened on the way. */
 struct fp_capture_result {
 	struct fp_image *image; /* the best attempt; owned */
-	unsigned quality;       /* 0-100, fp-quality.h */
-	unsigned attempts;      /* presses it took, 1 or more */
-	unsigned flags;         /* FP_CAPTURE_* */
+	unsigned quality;	/* 0-100, fp-quality.h */
+	unsigned attempts;	/* presses it took, 1 or more */
+	unsigned flags;		/* FP_CAPTURE_* */
 };
 
 /*

@@ -27,14 +27,14 @@ static void usb_errors_map_to_distinct_reasons(void **state)
 		int errnum;
 		const char *reason;
 	} map[] = {
-		{LIBUSB_ERROR_BUSY, -EBUSY, "fp.busy"},
-		{LIBUSB_ERROR_ACCESS, -EACCES, "fp.access"},
-		{LIBUSB_ERROR_NO_DEVICE, -ENODEV, "fp.unplugged"},
-		{LIBUSB_ERROR_PIPE, -EPIPE, "fp.stall"},
-		{LIBUSB_ERROR_TIMEOUT, -EIO, "fp.no_answer"},
-		{LIBUSB_ERROR_OVERFLOW, -EPROTO, "fp.overflow"},
-		{LIBUSB_ERROR_NO_MEM, -ENOMEM, "fp.nomem"},
-		{LIBUSB_ERROR_IO, -EIO, "fp.usb"},
+	    {LIBUSB_ERROR_BUSY, -EBUSY, "fp.busy"},
+	    {LIBUSB_ERROR_ACCESS, -EACCES, "fp.access"},
+	    {LIBUSB_ERROR_NO_DEVICE, -ENODEV, "fp.unplugged"},
+	    {LIBUSB_ERROR_PIPE, -EPIPE, "fp.stall"},
+	    {LIBUSB_ERROR_TIMEOUT, -EIO, "fp.no_answer"},
+	    {LIBUSB_ERROR_OVERFLOW, -EPROTO, "fp.overflow"},
+	    {LIBUSB_ERROR_NO_MEM, -ENOMEM, "fp.nomem"},
+	    {LIBUSB_ERROR_IO, -EIO, "fp.usb"},
 	};
 
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
@@ -156,17 +156,17 @@ static int t_capture(struct fp_device *dev, int64_t deadline, fp_progress_fn pro
 }
 
 static const struct fp_driver_ops test_ops = {
-	.name = "test",
-	.model = "Test reader",
-	.wait_finger = t_wait_finger,
-	.capture = t_capture,
-	.wait_lift = t_wait_lift,
+    .name = "test",
+    .model = "Test reader",
+    .wait_finger = t_wait_finger,
+    .capture = t_capture,
+    .wait_lift = t_wait_lift,
 };
 
 static const struct fp_driver_ops bare_ops = {
-	.name = "bare",
-	.model = "Reader without finger detection",
-	.capture = t_capture,
+    .name = "bare",
+    .model = "Reader without finger detection",
+    .capture = t_capture,
 };
 
 static void testdev_init(struct testdev *t, const struct fp_driver_ops *ops)
@@ -237,8 +237,8 @@ static void poll_cancelled_by_clock_or_progress(void **state)
 
 	testdev_init(&t, &test_ops);
 	assert_int_equal(
-		fp_device_wait_finger(&t.base, t.clock.now + 1000, cancel_on_third, &n, &err),
-		-ECANCELED);
+	    fp_device_wait_finger(&t.base, t.clock.now + 1000, cancel_on_third, &n, &err),
+	    -ECANCELED);
 	assert_string_equal(err.reason, "fp.cancelled");
 	assert_int_equal(t.polls, 3);
 }
@@ -264,10 +264,10 @@ static void capture_retries_below_threshold(void **state)
 	static const unsigned levels[] = {0xc0, 0x08, 0xc0};
 	struct stages st = {0};
 	struct fp_capture_request req = {
-		.quality_threshold = 60,
-		.retries = 2,
-		.progress = count_stages,
-		.userdata = &st,
+	    .quality_threshold = 60,
+	    .retries = 2,
+	    .progress = count_stages,
+	    .userdata = &st,
 	};
 	struct fp_capture_result res = {0};
 	struct retas_error err = {0};
@@ -385,15 +385,15 @@ static void nb1010_packet_checks(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(usb_errors_map_to_distinct_reasons),
-		cmocka_unit_test(registry_matches_usb_ids),
-		cmocka_unit_test(null_ops_are_unsupported),
-		cmocka_unit_test(poll_keeps_schedule_until_deadline),
-		cmocka_unit_test(poll_cancelled_by_clock_or_progress),
-		cmocka_unit_test(capture_retries_below_threshold),
-		cmocka_unit_test(capture_keeps_best_when_officer_gives_up),
-		cmocka_unit_test(capture_error_writes_nothing),
-		cmocka_unit_test(nb1010_packet_checks),
+	    cmocka_unit_test(usb_errors_map_to_distinct_reasons),
+	    cmocka_unit_test(registry_matches_usb_ids),
+	    cmocka_unit_test(null_ops_are_unsupported),
+	    cmocka_unit_test(poll_keeps_schedule_until_deadline),
+	    cmocka_unit_test(poll_cancelled_by_clock_or_progress),
+	    cmocka_unit_test(capture_retries_below_threshold),
+	    cmocka_unit_test(capture_keeps_best_when_officer_gives_up),
+	    cmocka_unit_test(capture_error_writes_nothing),
+	    cmocka_unit_test(nb1010_packet_checks),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

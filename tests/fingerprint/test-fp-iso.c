@@ -31,14 +31,14 @@ static struct fp_image *pattern(unsigned w, unsigned h, uint32_t seed)
 static struct fp_iso_view view_for(struct fp_image *img, uint8_t position)
 {
 	return (struct fp_iso_view){
-		.capture_time_ms = CAPTURE_MS,
-		.technology = 15,
-		.quality = 57,
-		.quality_vendor = FP_QUALITY_VENDOR_ID,
-		.quality_algorithm = FP_QUALITY_ALGORITHM_ID,
-		.finger_position = position,
-		.impression = FP_ISO_IMPRESSION_LIVE_PLAIN,
-		.image = img,
+	    .capture_time_ms = CAPTURE_MS,
+	    .technology = 15,
+	    .quality = 57,
+	    .quality_vendor = FP_QUALITY_VENDOR_ID,
+	    .quality_algorithm = FP_QUALITY_ALGORITHM_ID,
+	    .finger_position = position,
+	    .impression = FP_ISO_IMPRESSION_LIVE_PLAIN,
+	    .image = img,
 	};
 }
 
@@ -55,6 +55,7 @@ static void iso_header_bytes_pinned(void **state)
 	total = (uint32_t)(16 + 46 + png_len);
 	rlen = (uint32_t)(46 + png_len);
 	{
+		/* clang-format off */
 		const uint8_t want[16 + 46] = {
 			/* general header */
 			'F', 'I', 'R', 0, '0', '2', '0', 0,
@@ -80,6 +81,7 @@ static void iso_header_bytes_pinned(void **state)
 			0x00, 0x10, 0x00, 0x08, /* 16 x 8 */
 			png_len >> 24, png_len >> 16 & 0xff, png_len >> 8 & 0xff, png_len & 0xff,
 		};
+		/* clang-format on */
 
 		assert_int_equal(len, total);
 		assert_memory_equal(rec, want, sizeof(want));
@@ -305,13 +307,13 @@ static void png_decode_refuses_colour(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(iso_header_bytes_pinned),
-		cmocka_unit_test(iso_round_trip_ten_fingers),
-		cmocka_unit_test(iso_read_rejects_every_truncation),
-		cmocka_unit_test(iso_read_names_what_is_wrong),
-		cmocka_unit_test(iso_write_refuses_bad_views),
-		cmocka_unit_test(png_round_trip_with_resolution),
-		cmocka_unit_test(png_decode_refuses_colour),
+	    cmocka_unit_test(iso_header_bytes_pinned),
+	    cmocka_unit_test(iso_round_trip_ten_fingers),
+	    cmocka_unit_test(iso_read_rejects_every_truncation),
+	    cmocka_unit_test(iso_read_names_what_is_wrong),
+	    cmocka_unit_test(iso_write_refuses_bad_views),
+	    cmocka_unit_test(png_round_trip_with_resolution),
+	    cmocka_unit_test(png_decode_refuses_colour),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

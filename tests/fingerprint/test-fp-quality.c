@@ -121,12 +121,12 @@ static void quality_half_finger_loses_area(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(quality_blank_scores_zero),
-		cmocka_unit_test(quality_smooth_shade_is_not_ridges),
-		cmocka_unit_test(quality_synthetic_ridges_score_high),
-		cmocka_unit_test(quality_noisy_frame_in_between),
-		cmocka_unit_test(quality_pure_noise_scores_low),
-		cmocka_unit_test(quality_half_finger_loses_area),
+	    cmocka_unit_test(quality_blank_scores_zero),
+	    cmocka_unit_test(quality_smooth_shade_is_not_ridges),
+	    cmocka_unit_test(quality_synthetic_ridges_score_high),
+	    cmocka_unit_test(quality_noisy_frame_in_between),
+	    cmocka_unit_test(quality_pure_noise_scores_low),
+	    cmocka_unit_test(quality_half_finger_loses_area),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

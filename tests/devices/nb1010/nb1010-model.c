@@ -94,7 +94,7 @@ static void record(struct pcap *p, uint64_t id, char event, uint8_t ep, int32_t 
 	put_le(p, ep, 1);
 	put_le(p, ADDR, 1);
 	put_le(p, BUS, 2);
-	put_le(p, '-', 1);                 /* no setup packet */
+	put_le(p, '-', 1);		  /* no setup packet */
 	put_le(p, data_len ? 0 : '<', 1); /* 0: data follows */
 	put_le(p, (uint64_t)sec, 8);
 	put_le(p, (uint64_t)usec, 4);
@@ -213,12 +213,12 @@ static void capture_cmd(struct pcap *p)
 
 enum fault {
 	FAULT_NONE,
-	FAULT_SHORT,    /* the packet arrives with 300 bytes */
-	FAULT_MAGIC,    /* byte 0 is 0x81 */
-	FAULT_ROW,      /* byte 16 names the next row pair */
-	FAULT_LENGTH,   /* the length field says 544 */
-	FAULT_SILENT,   /* the reader stops answering at this packet */
-	FAULT_UNPLUG,   /* the reader is unplugged at this packet */
+	FAULT_SHORT,  /* the packet arrives with 300 bytes */
+	FAULT_MAGIC,  /* byte 0 is 0x81 */
+	FAULT_ROW,    /* byte 16 names the next row pair */
+	FAULT_LENGTH, /* the length field says 544 */
+	FAULT_SILENT, /* the reader stops answering at this packet */
+	FAULT_UNPLUG, /* the reader is unplugged at this packet */
 };
 
 static void packet(uint8_t pkt[540], const uint8_t *frame, unsigned i)
@@ -364,6 +364,7 @@ static void hex(FILE *f, const uint8_t *b, size_t n)
 
 /* Device, configuration, interface and endpoint descriptors: interface 0
  * (vendor class) with interrupt IN 0x81, bulk OUT 0x02 and bulk IN 0x83. */
+/* clang-format off */
 static const uint8_t nb_descriptors[] = {
 	0x12, 0x01, 0x00, 0x02, 0x00, 0x00, 0x00, 0x40, 0x8d, 0x29, 0x10, 0x10, 0x00,
 	0x01, 0x01, 0x02, 0x03, 0x01,
@@ -373,8 +374,10 @@ static const uint8_t nb_descriptors[] = {
 	0x07, 0x05, 0x02, 0x02, 0x00, 0x02, 0x00,
 	0x07, 0x05, 0x83, 0x02, 0x00, 0x02, 0x00,
 };
+/* clang-format on */
 
 /* Something that is not a fingerprint reader: a USB keyboard (046d:c31c). */
+/* clang-format off */
 static const uint8_t kbd_descriptors[] = {
 	0x12, 0x01, 0x10, 0x01, 0x00, 0x00, 0x00, 0x08, 0x6d, 0x04, 0x1c, 0xc3, 0x00,
 	0x64, 0x01, 0x02, 0x00, 0x01,
@@ -383,6 +386,7 @@ static const uint8_t kbd_descriptors[] = {
 	0x09, 0x21, 0x10, 0x01, 0x00, 0x01, 0x22, 0x3b, 0x00,
 	0x07, 0x05, 0x81, 0x03, 0x08, 0x00, 0x0a,
 };
+/* clang-format on */
 
 static void write_device(const char *dir, const char *file, const char *sysfs, unsigned bus,
 			 unsigned addr, const char *vid, const char *pid, const char *vendor,

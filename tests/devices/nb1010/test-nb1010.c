@@ -99,8 +99,8 @@ static int run_in_testbed(char **argv)
 		return 1;
 	}
 	if (pid == 0) {
-		char *args[] = {"umockdev-run", "-d", dev, "-p", pcap, "--", argv[0],
-				argv[1],        argv[2], NULL};
+		char *args[] = {"umockdev-run", "-d",	 dev,	  "-p",	   pcap,
+				"--",		argv[0], argv[1], argv[2], NULL};
 
 		if (!pcap[0]) {
 			args[3] = "--";
@@ -232,10 +232,10 @@ static int capture(struct bed *b, int64_t timeout_ms, struct progress_log *log,
 		   struct fp_capture_result *res, struct retas_error *err)
 {
 	struct fp_capture_request req = {
-		.deadline_ms = retas_time_mono_ms() + timeout_ms,
-		.quality_threshold = 40,
-		.progress = log_progress,
-		.userdata = log,
+	    .deadline_ms = retas_time_mono_ms() + timeout_ms,
+	    .quality_threshold = 40,
+	    .progress = log_progress,
+	    .userdata = log,
 	};
 
 	memset(log, 0, sizeof(*log));
@@ -510,19 +510,19 @@ struct scenario {
 };
 
 static const struct scenario scenarios[] = {
-	{"happy", nb1010_capture_happy},
-	{"absent-then-present", nb1010_capture_absent_then_present},
-	{"held-two-captures", nb1010_capture_held_waits_for_lift},
-	{"never-present", nb1010_capture_timeout_never_present},
-	{"stall-recovered", nb1010_capture_stall_recovered},
-	{"stall-twice", nb1010_capture_stall_twice},
-	{"short-packet", nb1010_capture_short_packet},
-	{"wrong-magic", nb1010_capture_wrong_magic},
-	{"wrong-row", nb1010_capture_wrong_row},
-	{"wrong-length", nb1010_capture_wrong_length},
-	{"silent-mid-image", nb1010_capture_silent_mid_image},
-	{"unplugged", nb1010_capture_unplugged},
-	{"no-reader", nb1010_open_no_reader},
+    {"happy", nb1010_capture_happy},
+    {"absent-then-present", nb1010_capture_absent_then_present},
+    {"held-two-captures", nb1010_capture_held_waits_for_lift},
+    {"never-present", nb1010_capture_timeout_never_present},
+    {"stall-recovered", nb1010_capture_stall_recovered},
+    {"stall-twice", nb1010_capture_stall_twice},
+    {"short-packet", nb1010_capture_short_packet},
+    {"wrong-magic", nb1010_capture_wrong_magic},
+    {"wrong-row", nb1010_capture_wrong_row},
+    {"wrong-length", nb1010_capture_wrong_length},
+    {"silent-mid-image", nb1010_capture_silent_mid_image},
+    {"unplugged", nb1010_capture_unplugged},
+    {"no-reader", nb1010_open_no_reader},
 };
 
 int main(int argc, char **argv)
