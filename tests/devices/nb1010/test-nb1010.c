@@ -370,10 +370,11 @@ static void nb1010_capture_timeout_never_present(void **state)
 	bed_close_device(&b);
 
 	/* Reopened, the reader works: the remaining absent polls, then the
-	 * finger (41 polls in all across both captures). */
+	 * finger: 41 polls in all across both captures, or 40 reported when
+	 * the deadline cut one poll between its command and its reply. */
 	bed_open(&b, 0);
 	capture_ok(&b, "finger-a.raw", &log);
-	assert_int_equal(first + log.stage[FP_STAGE_WAIT_FINGER], 41);
+	assert_in_range(first + log.stage[FP_STAGE_WAIT_FINGER], 40, 41);
 	bed_free(&b);
 }
 
