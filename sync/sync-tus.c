@@ -49,6 +49,9 @@ struct req {
 	uint64_t offset, length;
 	char location[1024];
 	char retry_after[64];
+	char batch[64];	   /* Retas-Batch: head office ingested the upload */
+	char receipt[256]; /* Retas-Receipt: where its receipt is */
+	char rejected[64]; /* Retas-Rejected: head office refused it as a whole */
 	char body[BODY_KEEP + 1];
 	size_t body_len;
 	/* PATCH body */
@@ -69,6 +72,8 @@ struct sync_tus {
 	uint64_t offset;
 	bool created_here; /* url came from our POST and no PATCH succeeded since */
 	bool terminating;
+	char batch[64];
+	char receipt[256];
 
 	uint8_t *chunk;
 	size_t chunk_len;
@@ -191,6 +196,7 @@ static size_t on_header(char *buf, size_t size, size_t nmemb, void *userdata)
 	if (n >= 5 && strncmp(buf, "HTTP/", 5) == 0) {
 		q->has_offset = q->has_length = false;
 		q->location[0] = q->retry_after[0] = '\0';
+		q->batch[0] = q->receipt[0] = q->rejected[0] = '\0';
 		q->body_len = 0;
 		return n;
 	}
@@ -202,6 +208,12 @@ static size_t on_header(char *buf, size_t size, size_t nmemb, void *userdata)
 		memcpy(q->location, v, vlen), q->location[vlen] = '\0';
 	else if (header_is(buf, n, "Retry-After", &v, &vlen) && vlen < sizeof(q->retry_after))
 		memcpy(q->retry_after, v, vlen), q->retry_after[vlen] = '\0';
+	else if (header_is(buf, n, "Retas-Batch", &v, &vlen) && vlen < sizeof(q->batch))
+		memcpy(q->batch, v, vlen), q->batch[vlen] = '\0';
+	else if (header_is(buf, n, "Retas-Receipt", &v, &vlen) && vlen < sizeof(q->receipt))
+		memcpy(q->receipt, v, vlen), q->receipt[vlen] = '\0';
+	else if (header_is(buf, n, "Retas-Rejected", &v, &vlen) && vlen < sizeof(q->rejected))
+		memcpy(q->rejected, v, vlen), q->rejected[vlen] = '\0';
 	return n;
 }
 
@@ -606,6 +618,15 @@ static void advance(struct sync_tus *t)
 	step_patch(t);
 }
 
+/* Keeps what head office said about the batch the upload carried. */
+static void note_batch(struct sync_tus *t)
+{
+	if (t->req.batch[0])
+		snprintf(t->batch, sizeof(t->batch), "%s", t->req.batch);
+	if (t->req.receipt[0])
+		snprintf(t->receipt, sizeof(t->receipt), "%s", t->req.receipt);
+}
+
 /* The upload is gone from the server (404/410). */
 static void upload_gone(struct sync_tus *t)
 {
@@ -695,9 +716,24 @@ static void handle_head(struct sync_tus *t, long status)
 		fail(t, -EBADMSG, &err);
 		return;
 	}
+	if (q->offset == t->length && q->rejected[0]) {
+		retas_error_set(&err, -EPERM, "sync.rejected",
+				N_("head office refused the batch: %s"), q->rejected);
+		fail(t, -EPERM, &err);
+		return;
+	}
+	note_batch(t);
 	t->offset = q->offset;
 	if (save_state(t, t->url, t->offset) < 0)
 		return;
+	/* Every byte is there but head office did not say it took the batch
+	 * (its ingest failed after the last byte, say): an empty PATCH at
+	 * the end asks it to ingest again (docs/sync-protocol.md §3). A
+	 * plain tus server answers it with 204 too. */
+	if (t->offset == t->length && !t->batch[0] && t->length > 0) {
+		step_patch(t);
+		return;
+	}
 	advance(t);
 }
 
@@ -714,10 +750,12 @@ static void handle_patch(struct sync_tus *t, long status)
 		status_failed(t, status, STEP_HEAD);
 		return;
 	}
-	if (!q->has_offset || q->offset <= t->offset || q->offset > sent_end) {
+	if (!q->has_offset || q->offset > sent_end ||
+	    (t->chunk_len ? q->offset <= t->offset : q->offset != t->offset)) {
 		malformed(t, "PATCH answered with an Upload-Offset outside the chunk", STEP_HEAD);
 		return;
 	}
+	note_batch(t);
 	t->offset = q->offset;
 	t->created_here = false;
 	sync_retry_reset(&t->retry);
@@ -889,7 +927,10 @@ int sync_tus_start(struct sync_tus *t, const char *path, const char *const *meta
 	t->offset = offset;
 	t->created_here = false;
 	t->terminating = false;
-	sync_retry_reset(&t->retry);
+	t->batch[0] = t->receipt[0] = '\0';
+	/* The policy is read at each start, like the rest of the borrowed
+	 * configuration. */
+	sync_retry_init(&t->retry, &t->cfg->retry);
 	memset(&t->stats, 0, sizeof(t->stats));
 	t->stats.length = t->length;
 	/* The first request goes out from the loop, like every later one, so
@@ -953,6 +994,16 @@ int sync_tus_terminate(struct sync_tus *t)
 const char *sync_tus_url(const struct sync_tus *t)
 {
 	return t->url;
+}
+
+const char *sync_tus_batch_id(const struct sync_tus *t)
+{
+	return t->batch[0] ? t->batch : NULL;
+}
+
+const char *sync_tus_receipt_path(const struct sync_tus *t)
+{
+	return t->receipt[0] ? t->receipt : NULL;
 }
 
 void sync_tus_get_stats(const struct sync_tus *t, struct sync_tus_stats *out)

@@ -11,6 +11,11 @@
  * offset the server confirmed go to the caller's store after every step, so
  * a daemon restarted from scratch resumes the same upload.
  *
+ * Head office's own answers (docs/sync-protocol.md §3) are understood too:
+ * Retas-Batch and Retas-Receipt on the last PATCH, Retas-Rejected on HEAD,
+ * and an empty PATCH at the end when every byte is there but the batch was
+ * not taken (its ingest failed and must run again).
+ *
  * Every callback runs from the event loop. None may free the client except
  * done (its last act for that upload); progress runs inside libcurl and must
  * not call back into this module.
@@ -77,8 +82,9 @@ struct sync_tus_ops {
 	 * Optional. */
 	void (*waiting)(void *userdata, uint64_t delay_ms, const struct retas_error *why);
 	/* The upload ended: r 0 with end saying how, or a negative errno
-	 * and err (reason ids "sync.refused", "sync.attempts", "sync.file",
-	 * "sync.length", "sync.gone", "sync.local", "sync.state"). Required. */
+	 * and err (reason ids "sync.refused", "sync.rejected", "sync.attempts",
+	 * "sync.file", "sync.length", "sync.gone", "sync.local", "sync.state").
+	 * Required. */
 	void (*done)(void *userdata, enum sync_tus_end end, int r, const struct retas_error *err);
 	/* A uniform 32-bit random value for the backoff's jitter. Required. */
 	uint32_t (*random)(void *userdata);
@@ -123,4 +129,11 @@ int sync_tus_terminate(struct sync_tus *t);
 
 /* The upload URL, or NULL before creation. Borrowed. */
 const char *sync_tus_url(const struct sync_tus *t);
+/* Head office's Retas-Batch and Retas-Receipt (the receipt's path, e.g.
+ * /api/v1/batches/<id>/receipt) from the answer that completed the upload
+ * or from a HEAD after it; NULL when it sent none (a plain tus server).
+ * Valid from done until the next start. A 204 is no acknowledgement: the
+ * caller fetches and verifies the receipt. */
+const char *sync_tus_batch_id(const struct sync_tus *t);
+const char *sync_tus_receipt_path(const struct sync_tus *t);
 void sync_tus_get_stats(const struct sync_tus *t, struct sync_tus_stats *out);

@@ -44,6 +44,8 @@ struct upload {
 	uint8_t *data;
 	uint64_t length, offset;
 	char metadata[512];
+	bool ingested;	      /* head office took the batch */
+	const char *rejected; /* or refused it, with this reason */
 };
 
 struct fault_knob {
@@ -61,6 +63,7 @@ static struct {
 	struct upload uploads[MAX_UPLOADS];
 	struct fault_knob knob;
 	int corrupt_patches; /* answer 460 to this many PATCHes */
+	int fail_ingest;     /* the last byte arrives but ingest fails (500) this many times */
 	unsigned creates, heads, patches, deletes;
 	uint64_t received;	   /* PATCH body bytes that arrived, partial ones too */
 	int64_t last_fault_ms;	   /* when the knob last answered */
@@ -150,9 +153,22 @@ static enum MHD_Result handle(struct MHD_Connection *c, const char *url, const c
 	snprintf(off, sizeof(off), "%" PRIu64, u->offset);
 	snprintf(len, sizeof(len), "%" PRIu64, u->length);
 	if (strcmp(method, "HEAD") == 0) {
-		const char *h[] = {"Upload-Offset", off, "Upload-Length", len, "Cache-Control",
-				   "no-store",	    NULL};
+		char batch[16];
+		const char *h[] = {"Upload-Offset",
+				   off,
+				   "Upload-Length",
+				   len,
+				   "Cache-Control",
+				   "no-store",
+				   NULL,
+				   NULL,
+				   NULL};
 		srv.heads++;
+		snprintf(batch, sizeof(batch), "b-%d", id);
+		if (u->ingested)
+			h[6] = "Retas-Batch", h[7] = batch;
+		else if (u->rejected)
+			h[6] = "Retas-Rejected", h[7] = u->rejected;
 		return reply(c, 200, NULL, h);
 	}
 	if (strcmp(method, "DELETE") == 0) {
@@ -189,10 +205,27 @@ static enum MHD_Result handle(struct MHD_Connection *c, const char *url, const c
 			    c, 460,
 			    "{\"error\":\"tus.checksum\",\"message\":\"checksum mismatch\"}", NULL);
 		}
-		memcpy(u->data + u->offset, q->buf, q->len);
+		if (q->len)
+			memcpy(u->data + u->offset, q->buf, q->len);
 		u->offset += q->len;
 		snprintf(off, sizeof(off), "%" PRIu64, u->offset);
-		const char *h[] = {"Upload-Offset", off, NULL};
+		if (u->offset < u->length) {
+			const char *h[] = {"Upload-Offset", off, NULL};
+			return reply(c, 204, NULL, h);
+		}
+		/* The last byte (or an empty PATCH at the end): ingest, as head
+		 * office does before it answers. */
+		if (srv.fail_ingest > 0) {
+			srv.fail_ingest--;
+			return reply(c, 500, "{\"error\":\"store.write\",\"message\":\"disk\"}",
+				     NULL);
+		}
+		char batch[16], receipt[64];
+		snprintf(batch, sizeof(batch), "b-%d", id);
+		snprintf(receipt, sizeof(receipt), "/api/v1/batches/%s/receipt", batch);
+		u->ingested = true;
+		const char *h[] = {"Upload-Offset", off,     "Retas-Batch", batch,
+				   "Retas-Receipt", receipt, NULL};
 		return reply(c, 204, NULL, h);
 	}
 	return reply(c, 405, "{\"error\":\"http.method\",\"message\":\"method\"}", NULL);
@@ -275,6 +308,7 @@ static void server_reset(void)
 	memset(srv.uploads, 0, sizeof(srv.uploads));
 	memset(&srv.knob, 0, sizeof(srv.knob));
 	srv.corrupt_patches = 0;
+	srv.fail_ingest = 0;
 	srv.creates = srv.heads = srv.patches = srv.deletes = 0;
 	srv.received = 0;
 	srv.last_fault_ms = srv.first_after_fault = 0;
@@ -527,6 +561,10 @@ static void assert_uploaded(struct client *c)
 		if (srv.uploads[i].used && srv.uploads[i].offset == FILE_LEN)
 			u = &srv.uploads[i];
 	assert_non_null(u);
+	assert_true(u->ingested);
+	assert_non_null(sync_tus_batch_id(c->tus));
+	assert_string_equal(sync_tus_batch_id(c->tus) + 2, strrchr(c->saved_url, '/') + 1);
+	assert_non_null(strstr(sync_tus_receipt_path(c->tus), "/api/v1/batches/b-"));
 	assert_int_equal(u->length, FILE_LEN);
 	assert_memory_equal(u->data, c->data, FILE_LEN);
 	assert_non_null(c->saved_url);
@@ -883,6 +921,155 @@ static void tus_gone_upload_is_created_again(void **state)
 	server_stop();
 }
 
+static void tus_ingest_failure_sends_empty_patch(void **state)
+{
+	struct client c;
+	struct sync_tus_stats st;
+
+	server_reset();
+	server_start(0);
+	srv.fail_ingest = 1;
+	client_init(&c, srv.port);
+	assert_int_equal(sync_tus_start(c.tus, c.path, metadata), 0);
+	client_run(&c, 20000);
+	assert_uploaded(&c);
+	sync_tus_get_stats(c.tus, &st);
+	/* Six chunks, the 500, a HEAD that finds every byte there, then one
+	 * empty PATCH that gets the batch ingested: nothing sent twice. */
+	assert_int_equal(st.patches, 7);
+	assert_int_equal(st.heads, 1);
+	assert_int_equal(st.failures, 1);
+	assert_int_equal(st.body_bytes, FILE_LEN);
+	client_free(&c);
+	server_stop();
+}
+
+static void tus_rejected_batch_stops(void **state)
+{
+	struct client c;
+	struct sync_tus_stats st;
+	struct upload *u = &srv.uploads[3];
+
+	server_reset();
+	server_start(0);
+	client_init(&c, srv.port);
+	/* Every byte arrived earlier and head office refused the batch; the
+	 * van learns it from HEAD after a restart. */
+	u->used = true;
+	u->length = u->offset = FILE_LEN;
+	u->data = malloc(FILE_LEN);
+	u->rejected = "manifest.signature";
+	assert_true(asprintf(&c.saved_url, "http://127.0.0.1:%u/files/3", srv.port) > 0);
+	c.saved_offset = FILE_LEN;
+	assert_int_equal(sync_tus_start(c.tus, c.path, metadata), 0);
+	client_run(&c, 20000);
+	assert_int_equal(c.result, -EPERM);
+	assert_string_equal(c.err.reason, "sync.rejected");
+	assert_non_null(strstr(c.err.message, "manifest.signature"));
+	sync_tus_get_stats(c.tus, &st);
+	assert_int_equal(st.heads, 1);
+	assert_int_equal(st.patches, 0);
+	client_free(&c);
+	server_stop();
+}
+
+static void tus_stall_aborts_on_low_speed(void **state)
+{
+	struct client c;
+	struct proxy p;
+	struct sync_tus_stats st;
+	int64_t t0;
+
+	server_reset();
+	server_start(0);
+	/* Silent for 30 s in the middle of the third chunk: the low-speed
+	 * limit (1 KiB/s for 1 s) gives up on it, not a total timeout. curl
+	 * measures speed over its last five seconds, so that takes some six
+	 * seconds after the stall began. */
+	proxy_start(&p, srv.port, "stall 150000 30000 1");
+	client_init(&c, p.port);
+	c.cfg.http.low_speed_time_s = 1;
+	t0 = retas_time_mono_ms();
+	assert_int_equal(sync_tus_start(c.tus, c.path, metadata), 0);
+	client_run(&c, 20000);
+	assert_uploaded(&c);
+	assert_true(retas_time_mono_ms() - t0 < 15000);
+	sync_tus_get_stats(c.tus, &st);
+	assert_int_equal(st.failures, 1);
+	assert_int_equal(st.heads, 1);
+	assert_true(st.body_bytes - FILE_LEN <= CHUNK);
+	client_free(&c);
+	proxy_stop(&p);
+	server_stop();
+}
+
+static void tus_gives_up_after_max_attempts(void **state)
+{
+	struct client c;
+	struct sync_tus_stats st;
+	uint16_t port;
+
+	/* A port nobody listens on: connection refused every time. */
+	server_reset();
+	server_start(0);
+	port = srv.port;
+	server_stop();
+	client_init(&c, port);
+	c.cfg.retry.max_attempts = 3;
+	assert_int_equal(sync_tus_start(c.tus, c.path, metadata), 0);
+	client_run(&c, 20000);
+	assert_int_equal(c.result, -ETIMEDOUT);
+	assert_string_equal(c.err.reason, "sync.attempts");
+	sync_tus_get_stats(c.tus, &st);
+	assert_int_equal(st.creates, 3);
+	assert_int_equal(c.waits, 2);
+	client_free(&c);
+}
+
+static void c_waiting_kick(void *ud, uint64_t delay_ms, const struct retas_error *why)
+{
+	struct client *c = ud;
+
+	c_waiting(ud, delay_ms, why);
+	/* Head office comes back and the network watcher says so: the long
+	 * backoff is cut short. */
+	server_start(c->server_port);
+	assert_int_equal(sync_tus_kick(c->tus), 1);
+}
+
+static void tus_kick_cuts_backoff_short(void **state)
+{
+	struct sync_tus_ops ops = client_ops;
+	struct client c;
+	struct sync_tus_stats st;
+	uint16_t port;
+	int64_t t0;
+
+	server_reset();
+	server_start(0);
+	port = srv.port;
+	server_stop();
+	client_init(&c, port);
+	c.server_port = port;
+	c.cfg.retry = (struct sync_retry_policy){.base_ms = 60000, .cap_ms = 60000};
+	ops.waiting = c_waiting_kick;
+	sync_tus_free(c.tus);
+	assert_int_equal(sync_tus_new(c.http, &c.cfg, &ops, &c, &c.tus), 0);
+	t0 = retas_time_mono_ms();
+	assert_int_equal(sync_tus_start(c.tus, c.path, metadata), 0);
+	client_run(&c, 10000);
+	assert_uploaded(&c);
+	assert_true(retas_time_mono_ms() - t0 < 5000);
+	assert_int_equal(c.waits, 1);
+	assert_true(c.last_delay > 1000);
+	sync_tus_get_stats(c.tus, &st);
+	assert_int_equal(st.creates, 2);
+	/* Nothing to cut short when nothing waits. */
+	assert_int_equal(sync_tus_kick(c.tus), 0);
+	client_free(&c);
+	server_stop();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -898,6 +1085,11 @@ int main(void)
 	    cmocka_unit_test(tus_restarted_client_resumes_persisted),
 	    cmocka_unit_test(tus_terminate_deletes),
 	    cmocka_unit_test(tus_gone_upload_is_created_again),
+	    cmocka_unit_test(tus_ingest_failure_sends_empty_patch),
+	    cmocka_unit_test(tus_rejected_batch_stops),
+	    cmocka_unit_test(tus_stall_aborts_on_low_speed),
+	    cmocka_unit_test(tus_gives_up_after_max_attempts),
+	    cmocka_unit_test(tus_kick_cuts_backoff_short),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
