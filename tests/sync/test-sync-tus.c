@@ -29,6 +29,7 @@
 #include <sodium.h>
 
 #include "retas-time.h"
+#include "sync-probe.h"
 #include "sync-tus.h"
 
 #define CHUNK (64 * 1024)
@@ -114,6 +115,11 @@ static enum MHD_Result handle(struct MHD_Connection *c, const char *url, const c
 	char off[32], len[32], loc[32];
 	int id;
 
+	if (strcmp(url, "/healthz") == 0 && strcmp(method, "GET") == 0 &&
+	    !(srv.knob.method && srv.knob.count > 0 && strcmp(srv.knob.method, "GET") == 0))
+		return reply(c, 200, "{\"status\":\"ok\"}", NULL);
+	if (strcmp(url, "/healthz") == 0)
+		tr = "1.0.0";
 	if (!tr || strcmp(tr, "1.0.0") != 0)
 		return reply(c, 412, "{\"error\":\"tus.version\",\"message\":\"version\"}", NULL);
 	if (srv.last_fault_ms && !srv.first_after_fault)
@@ -1070,6 +1076,116 @@ static void tus_kick_cuts_backoff_short(void **state)
 	server_stop();
 }
 
+struct probe_result {
+	bool done;
+	int r;
+	enum sync_fail kind;
+	long status;
+	char retry_after[64];
+};
+
+static void on_probe(void *userdata, int r, enum sync_fail kind, long status,
+		     const char *retry_after)
+{
+	struct probe_result *res = userdata;
+
+	res->done = true;
+	res->r = r;
+	res->kind = kind;
+	res->status = status;
+	snprintf(res->retry_after, sizeof(res->retry_after), "%s", retry_after ? retry_after : "");
+}
+
+static void probe_run(uint16_t port, long timeout_ms, struct probe_result *res)
+{
+	const struct sync_http_config cfg = {.allow_plain_http = true, .connect_timeout_ms = 2000};
+	struct sync_http *http = NULL;
+	struct sync_probe *p = NULL;
+	sd_event *e = NULL;
+	char url[64];
+	int64_t deadline = retas_time_mono_ms() + 10000;
+
+	memset(res, 0, sizeof(*res));
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/healthz", port);
+	assert_int_equal(sd_event_new(&e), 0);
+	assert_int_equal(sync_http_new(e, &http), 0);
+	assert_int_equal(sync_probe_start(http, &cfg, url, timeout_ms, on_probe, res, &p), 0);
+	assert_false(res->done);
+	while (!res->done) {
+		int64_t left = deadline - retas_time_mono_ms();
+		if (left <= 0)
+			fail_msg("probe did not finish");
+		assert_true(sd_event_run(e, (uint64_t)left * 1000) >= 0);
+	}
+	sync_probe_free(p);
+	sync_http_free(http);
+	sd_event_unref(e);
+}
+
+static void probe_healthy(void **state)
+{
+	struct probe_result res;
+
+	server_reset();
+	server_start(0);
+	probe_run(srv.port, 0, &res);
+	assert_int_equal(res.r, 0);
+	assert_int_equal(res.kind, SYNC_FAIL_NONE);
+	assert_int_equal(res.status, 200);
+	server_stop();
+}
+
+static void probe_unreachable(void **state)
+{
+	struct probe_result res;
+	uint16_t port;
+
+	server_reset();
+	server_start(0);
+	port = srv.port;
+	server_stop();
+	probe_run(port, 0, &res);
+	assert_int_equal(res.r, -EHOSTUNREACH);
+	assert_int_equal(res.kind, SYNC_FAIL_CONNECT);
+	assert_int_equal(res.status, 0);
+}
+
+static void probe_busy_with_retry_after(void **state)
+{
+	struct probe_result res;
+
+	server_reset();
+	server_start(0);
+	srv.knob =
+	    (struct fault_knob){.method = "GET", .status = 503, .retry_after = "7", .count = 1};
+	probe_run(srv.port, 0, &res);
+	assert_int_equal(res.r, -EPROTO);
+	assert_int_equal(res.kind, SYNC_FAIL_HTTP);
+	assert_int_equal(res.status, 503);
+	assert_string_equal(res.retry_after, "7");
+	assert_true(sync_retry_is_retryable(res.kind, res.status));
+	server_stop();
+}
+
+static void probe_silent_server_times_out(void **state)
+{
+	struct probe_result res;
+	struct proxy p;
+	int64_t t0;
+
+	server_reset();
+	server_start(0);
+	/* Accepts, then says nothing for 10 s. */
+	proxy_start(&p, srv.port, "delay 10000");
+	t0 = retas_time_mono_ms();
+	probe_run(p.port, 300, &res);
+	assert_true(retas_time_mono_ms() - t0 < 3000);
+	assert_int_equal(res.r, -ETIMEDOUT);
+	assert_int_equal(res.kind, SYNC_FAIL_TIMEOUT);
+	proxy_stop(&p);
+	server_stop();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1090,6 +1206,10 @@ int main(void)
 	    cmocka_unit_test(tus_stall_aborts_on_low_speed),
 	    cmocka_unit_test(tus_gives_up_after_max_attempts),
 	    cmocka_unit_test(tus_kick_cuts_backoff_short),
+	    cmocka_unit_test(probe_healthy),
+	    cmocka_unit_test(probe_unreachable),
+	    cmocka_unit_test(probe_busy_with_retry_after),
+	    cmocka_unit_test(probe_silent_server_times_out),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
