@@ -15,7 +15,9 @@
  * Options set the first fault (--cut N, --reset N, --stall N:MS,
  * --delay MS, --count K for how many connections it applies to, then pass).
  * Lines on stdin change it between connections: the same words, optionally
- * followed by a count K; "stats" prints counters; "quit" ends. Every command
+ * followed by a count K; "target PORT" sends new connections to another
+ * port (a server restarted on a new one); "stats" prints counters; "quit"
+ * ends. Every command
  * is answered with one line ("ok", "stats ...", "error ..."), so a test
  * knows it took effect. Events go to stdout as lines too ("conn 3 cut
  * 65536"). The first line is "listening 127.0.0.1:PORT".
@@ -299,6 +301,17 @@ static bool command(char *line)
 		return true;
 	if (strcmp(words[0], "quit") == 0)
 		return false;
+	if (strcmp(words[0], "target") == 0) {
+		char *end;
+		long port = n == 2 ? strtol(words[1], &end, 10) : 0;
+		if (n != 2 || *end || port < 1 || port > 65535) {
+			say("error: bad port");
+			return true;
+		}
+		target_port = (int)port;
+		say("ok");
+		return true;
+	}
 	if (strcmp(words[0], "stats") == 0) {
 		say("stats conns=%" PRIu64 " up=%" PRIu64 " down=%" PRIu64, total_conns, total_up,
 		    total_down);
