@@ -29,6 +29,7 @@
 #include <sodium.h>
 
 #include "retas-time.h"
+#include "sync-fixture.h"
 #include "sync-probe.h"
 #include "sync-tus.h"
 
@@ -318,81 +319,6 @@ static void server_reset(void)
 	srv.creates = srv.heads = srv.patches = srv.deletes = 0;
 	srv.received = 0;
 	srv.last_fault_ms = srv.first_after_fault = 0;
-}
-
-/* ---- faultproxy ---- */
-
-struct proxy {
-	pid_t pid;
-	int in, out; /* its stdin (we write), its stdout (we read) */
-	uint16_t port;
-};
-
-static int read_line(int fd, char *buf, size_t size, int timeout_ms)
-{
-	size_t n = 0;
-	int64_t deadline = retas_time_mono_ms() + timeout_ms;
-
-	while (n + 1 < size) {
-		struct pollfd p = {.fd = fd, .events = POLLIN};
-		int64_t left = deadline - retas_time_mono_ms();
-		if (left <= 0 || poll(&p, 1, (int)left) <= 0)
-			return -ETIMEDOUT;
-		if (read(fd, buf + n, 1) != 1)
-			return -EIO;
-		if (buf[n] == '\n') {
-			buf[n] = '\0';
-			return 0;
-		}
-		n++;
-	}
-	return -E2BIG;
-}
-
-static void proxy_start(struct proxy *p, uint16_t target, const char *fault)
-{
-	const char *bin = getenv("FAULTPROXY");
-	char port[16], line[128];
-	int in[2], out[2];
-	posix_spawn_file_actions_t fa;
-
-	if (!bin) {
-		print_message("FAULTPROXY is not set\n");
-		exit(77);
-	}
-	snprintf(port, sizeof(port), "%u", target);
-	assert_int_equal(pipe2(in, O_CLOEXEC), 0);
-	assert_int_equal(pipe2(out, O_CLOEXEC), 0);
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, in[0], 0);
-	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-	char *argv[] = {(char *)bin, "--target", port, "--lifetime", "120", NULL};
-	assert_int_equal(posix_spawn(&p->pid, bin, &fa, NULL, argv, environ), 0);
-	posix_spawn_file_actions_destroy(&fa);
-	close(in[0]);
-	close(out[1]);
-	p->in = in[1];
-	p->out = out[0];
-	assert_int_equal(read_line(p->out, line, sizeof(line), 5000), 0);
-	assert_int_equal(strncmp(line, "listening 127.0.0.1:", 20), 0);
-	p->port = (uint16_t)atoi(line + 20);
-	if (fault) {
-		assert_true(write(p->in, fault, strlen(fault)) == (ssize_t)strlen(fault));
-		assert_true(write(p->in, "\n", 1) == 1);
-		assert_int_equal(read_line(p->out, line, sizeof(line), 5000), 0);
-		assert_string_equal(line, "ok");
-	}
-}
-
-static void proxy_stop(struct proxy *p)
-{
-	int status;
-
-	close(p->in);
-	close(p->out);
-	/* EOF on its stdin ends it. */
-	assert_int_equal(waitpid(p->pid, &status, 0), p->pid);
-	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
 /* ---- the client side ---- */
