@@ -140,9 +140,7 @@ const char *retas_device_label(const char *device)
 
 /* --- checks shared by the builder and the JSON reader ------------------ */
 
-/* Well-formed UTF-8 without control characters: what may go into a
- * printed line or a CSV cell. */
-static bool text_ok(const char *s, size_t max, bool allow_empty)
+bool retas_report_text_ok(const char *s, size_t max, bool allow_empty)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t len, i = 0;
@@ -191,7 +189,7 @@ static bool text_ok(const char *s, size_t max, bool allow_empty)
 /* A NUL-terminated array member: the NUL must be inside the array. */
 static bool field_ok(const char *s, size_t size, bool allow_empty)
 {
-	return memchr(s, '\0', size) && text_ok(s, size - 1, allow_empty);
+	return memchr(s, '\0', size) && retas_report_text_ok(s, size - 1, allow_empty);
 }
 
 static bool digits(const char *s, size_t n)
@@ -209,8 +207,7 @@ static bool date_ok(const struct retas_date *d)
 	return retas_date_is_valid(d->year, d->month, d->day);
 }
 
-/* "157101******0001", or sixteen '*' for a NIK that could not be read. */
-static bool nik_masked_ok(const char *s)
+bool retas_nik_is_masked(const char *s)
 {
 	if (strnlen(s, 17) != 16)
 		return false;
@@ -296,12 +293,12 @@ static int check_student(const struct retas_report_header *h, const struct retas
 	bool recorded = s->status == RETAS_REPORT_RECORDED;
 	bool seen[RETAS_FINGERS] = {0};
 
-	if (!text_ok(s->nama, RETAS_REPORT_NAME_MAX, false))
+	if (!retas_report_text_ok(s->nama, RETAS_REPORT_NAME_MAX, false))
 		return retas_error_set(err, -EINVAL, "report.nama",
 				       N_("The student's name is empty, longer than %d bytes or "
 					  "not valid text."),
 				       RETAS_REPORT_NAME_MAX);
-	if (!text_ok(s->kelas ? s->kelas : "", RETAS_REPORT_KELAS_MAX, true))
+	if (!retas_report_text_ok(s->kelas ? s->kelas : "", RETAS_REPORT_KELAS_MAX, true))
 		return retas_error_set(err, -EINVAL, "report.kelas",
 				       N_("The class is longer than %d bytes or not valid text."),
 				       RETAS_REPORT_KELAS_MAX);
@@ -480,7 +477,7 @@ int retas_report_add_student(struct retas_report *r, const struct retas_report_s
 	*d = *s;
 	/* A NIK already masked stays as it is; sixteen digits are masked
 	 * here; anything else is masked whole. */
-	if (!nik_masked_ok(s->nik))
+	if (!retas_nik_is_masked(s->nik))
 		retas_nik_mask(digits(s->nik, 16) ? s->nik : "", d->nik);
 	memset(d->record_id, 0, sizeof(d->record_id));
 	snprintf(d->record_id, sizeof(d->record_id), "%s", s->record_id);
@@ -503,7 +500,7 @@ int retas_report_add_incident(struct retas_report *r, const struct retas_report_
 	int res;
 
 	if (inc->at_ms <= 0 || !device_ok(inc->device, sizeof(inc->device)) ||
-	    !text_ok(inc->what, RETAS_REPORT_WHAT_MAX, false))
+	    !retas_report_text_ok(inc->what, RETAS_REPORT_WHAT_MAX, false))
 		return retas_error_set(err, -EINVAL, "report.incident",
 				       N_("A device incident needs a time, a device class "
 					  "(lowercase letters, digits, '-') and a description of "
@@ -1068,7 +1065,7 @@ static int read_student(struct reader *rd, json_object *o, struct retas_report_s
 		return bad(rd, -EINVAL, "");
 	if ((r = rd_string(rd, o, "nik", &nik)) < 0)
 		return r;
-	if (!nik_masked_ok(nik))
+	if (!retas_nik_is_masked(nik))
 		return retas_error_set(rd->err, -EINVAL, "report.nik",
 				       N_("The report's field %s.nik is not a masked NIK (first "
 					  "six and last four digits): a report never carries a "

@@ -237,6 +237,15 @@ int retas_report_status_from_id(const char *id);
 const char *retas_finger_reason_id(enum retas_finger_reason r);
 int retas_finger_reason_from_id(const char *id);
 
+/* True when s is well-formed UTF-8 of at most max bytes without control
+ * characters (C0, DEL, C1): text that may go on a printed line or into a
+ * CSV cell. Empty text passes only when allow_empty is set. */
+bool retas_report_text_ok(const char *s, size_t max, bool allow_empty);
+
+/* True when nik is in the masked form the report keeps:
+ * "157101******0001", or sixteen '*' for a NIK that could not be read. */
+bool retas_nik_is_masked(const char *nik);
+
 /* The display status of a row as the report shows it: "recorded",
  * "record-only" (recorded, under 17), "exception" (recorded with
  * exceptions), or the status id. */
