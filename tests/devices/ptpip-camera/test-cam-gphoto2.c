@@ -1,0 +1,459 @@
+/*
+ * The libgphoto2 camera driver against the virtual PTP/IP camera, through
+ * libgphoto2's real ptp2 camlib: photos arrive byte-identical and are deleted
+ * on the camera; each fault ends in its own error within the deadline and the
+ * next capture works.
+ *
+ * libgphoto2 reads its settings from $HOME once per process, so each case
+ * runs in a process of its own (meson runs the binary once per case, naming
+ * it) with a fresh HOME made here.
+ */
+#include <errno.h>
+#include <ftw.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "cam.h"
+#include "cam-photo.h"
+#include "jpeg-synth.h"
+#include "retas-time.h"
+#include "vcam.h"
+
+static char home[256];
+
+struct fixture {
+	struct vcam vc;
+	struct cam_device *dev;
+	char port[64];
+	char img[2][300];
+	uint8_t *data[2];
+	size_t len[2];
+};
+
+static void make_image(struct fixture *f, int i, int w, int h, int orientation)
+{
+	struct synth_opts o = {.width = w, .height = h, .orientation = orientation,
+			       .pattern = SYNTH_PHOTO, .seed = (uint32_t)(i + 7)};
+
+	assert_int_equal(synth_jpeg(&o, &f->data[i], &f->len[i]), 0);
+	snprintf(f->img[i], sizeof(f->img[i]), "%s/photo-%d.jpg", home, i);
+	assert_int_equal(synth_write_file(f->img[i], f->data[i], f->len[i]), 0);
+}
+
+/* Starts the camera with two distinct photos and opens the driver on it. */
+static void start(struct fixture *f, const char *fault)
+{
+	const char *args[8] = {"--image", f->img[0], "--image", f->img[1]};
+	struct cam_config cfg = {.model = "PTP/IP Camera"};
+	struct retas_error err = {0};
+
+	if (!f->data[0]) {
+		make_image(f, 0, 1200, 1600, 1);
+		make_image(f, 1, 1600, 1200, 6);
+	}
+	if (fault) {
+		args[4] = "--fault";
+		args[5] = fault;
+	}
+	assert_int_equal(vcam_start(&f->vc, args), 0);
+	vcam_port_string(&f->vc, f->port, sizeof(f->port));
+	cfg.port = f->port;
+	assert_int_equal(cam_open(&cam_gphoto2_ops, &cfg, &f->dev, &err), 0);
+}
+
+static void finish(struct fixture *f)
+{
+	cam_close(f->dev);
+	vcam_stop(&f->vc);
+	free(f->data[0]);
+	free(f->data[1]);
+}
+
+/* Captures with a deadline of timeout_ms; *elapsed_ms is how long it took. */
+static int capture(struct fixture *f, int timeout_ms, struct cam_shot *shot,
+		   struct retas_error *err, int64_t *elapsed_ms)
+{
+	int64_t t0 = retas_time_mono_ms();
+	int r;
+
+	memset(err, 0, sizeof(*err));
+	r = cam_capture(f->dev, t0 + timeout_ms, NULL, NULL, shot, err);
+	if (elapsed_ms)
+		*elapsed_ms = retas_time_mono_ms() - t0;
+	return r;
+}
+
+static void expect_photo(struct fixture *f, int i)
+{
+	struct retas_error err;
+	struct cam_shot shot = {0};
+	char line[128];
+
+	assert_int_equal(capture(f, 10000, &shot, &err, NULL), 0);
+	assert_int_equal(shot.size, f->len[i]);
+	assert_memory_equal(shot.jpeg, f->data[i], f->len[i]);
+	assert_true(shot.deleted);
+	/* Leftovers of an earlier failed capture may be deleted first. */
+	do {
+		assert_int_equal(vcam_wait_line(&f->vc, "deleted handle=", 2000, line, sizeof(line)),
+				 0);
+	} while (!strstr(line, shot.name));
+	cam_shot_clear(&shot);
+}
+
+static void expect_objects(struct fixture *f, int count)
+{
+	char line[64], want[64];
+
+	assert_int_equal(vcam_send(&f->vc, "objects"), 0);
+	assert_int_equal(vcam_wait_line(&f->vc, "objects count=", 2000, line, sizeof(line)), 0);
+	snprintf(want, sizeof(want), "objects count=%d", count);
+	assert_string_equal(line, want);
+}
+
+static void expect_error(struct fixture *f, int timeout_ms, int code, const char *reason)
+{
+	struct retas_error err;
+	struct cam_shot shot = {0};
+	int64_t elapsed;
+
+	assert_int_equal(capture(f, timeout_ms, &shot, &err, &elapsed), code);
+	assert_string_equal(err.reason, reason);
+	assert_true(err.message[0] != 0);
+	/* Within the deadline, give or take the guard's wake-up. */
+	assert_true(elapsed <= timeout_ms + 1000);
+	assert_null(shot.jpeg);
+}
+
+static void camera_capture_byte_identical(void **state)
+{
+	struct fixture f = {0};
+
+	start(&f, NULL);
+	expect_photo(&f, 0);
+	expect_objects(&f, 0);
+	finish(&f);
+}
+
+static void camera_capture_repeated(void **state)
+{
+	struct fixture f = {0};
+
+	start(&f, NULL);
+	expect_photo(&f, 0);
+	expect_photo(&f, 1);
+	expect_photo(&f, 0);
+	expect_objects(&f, 0);
+	finish(&f);
+}
+
+static void camera_fault_busy(void **state)
+{
+	struct fixture f = {0};
+
+	start(&f, "busy");
+	expect_error(&f, 5000, -EBUSY, "camera.busy");
+	expect_photo(&f, 0);
+	finish(&f);
+}
+
+static void camera_fault_never_completes(void **state)
+{
+	struct fixture f = {0};
+
+	start(&f, "no-complete");
+	expect_error(&f, 2000, -ETIMEDOUT, "camera.timeout");
+	expect_photo(&f, 0);
+	finish(&f);
+}
+
+static void camera_fault_closes_mid_download(void **state)
+{
+	struct fixture f = {0};
+
+	start(&f, "drop-download");
+	expect_error(&f, 5000, -ECONNRESET, "camera.disconnected");
+	assert_int_equal(vcam_wait_line(&f.vc, "disconnected reason=fault-drop", 2000, NULL, 0), 0);
+	/* The next capture gets the next photo, and the half-downloaded one
+	 * does not stay on the camera. */
+	expect_photo(&f, 1);
+	expect_objects(&f, 0);
+	finish(&f);
+}
+
+static void camera_fault_falls_silent(void **state)
+{
+	struct fixture f = {0};
+
+	start(&f, "silent");
+	expect_error(&f, 2000, -ETIMEDOUT, "camera.timeout");
+	expect_photo(&f, 0);
+	finish(&f);
+}
+
+static void camera_fault_refuses_connection(void **state)
+{
+	struct fixture f = {0};
+
+	start(&f, "refuse");
+	expect_error(&f, 5000, -EACCES, "camera.held");
+	expect_photo(&f, 0);
+	finish(&f);
+}
+
+/* Another initiator holds the camera: a second driver instance is turned
+ * away until the first lets go. */
+static void camera_held_by_another_initiator(void **state)
+{
+	struct fixture f = {0};
+	struct cam_config cfg = {.model = "PTP/IP Camera"};
+	struct cam_device *other = NULL;
+	struct retas_error err = {0};
+	struct cam_shot shot = {0};
+
+	start(&f, NULL);
+	expect_photo(&f, 0); /* f.dev keeps its connection */
+	cfg.port = f.port;
+	assert_int_equal(cam_open(&cam_gphoto2_ops, &cfg, &other, &err), 0);
+	assert_int_equal(cam_capture(other, retas_time_mono_ms() + 5000, NULL, NULL, &shot, &err),
+			 -EACCES);
+	assert_string_equal(err.reason, "camera.held");
+	cam_close(f.dev);
+	f.dev = NULL;
+	assert_int_equal(cam_capture(other, retas_time_mono_ms() + 5000, NULL, NULL, &shot, &err), 0);
+	assert_memory_equal(shot.jpeg, f.data[1], f.len[1]);
+	cam_shot_clear(&shot);
+	cam_close(other);
+	finish(&f);
+}
+
+/* Nothing listens: "no camera"; once the camera is back on that port, the
+ * next capture works. */
+static void camera_absent_then_back(void **state)
+{
+	struct fixture f = {0};
+	char port_arg[16];
+	const char *args[8];
+
+	start(&f, NULL);
+	snprintf(port_arg, sizeof(port_arg), "%u", f.vc.port);
+	vcam_stop(&f.vc);
+	expect_error(&f, 5000, -ENODEV, "camera.none");
+	args[0] = "--image";
+	args[1] = f.img[0];
+	args[2] = "--port";
+	args[3] = port_arg;
+	args[4] = NULL;
+	assert_int_equal(vcam_start(&f.vc, args), 0);
+	expect_photo(&f, 0);
+	finish(&f);
+}
+
+/* The camera restarts between two captures: the kept connection is dead,
+ * and the driver reconnects within the same capture. */
+static void camera_restart_between_captures(void **state)
+{
+	struct fixture f = {0};
+	struct retas_error err;
+	struct cam_shot shot = {0};
+	char port_arg[16];
+	const char *args[8];
+
+	start(&f, NULL);
+	expect_photo(&f, 0);
+	snprintf(port_arg, sizeof(port_arg), "%u", f.vc.port);
+	vcam_stop(&f.vc);
+	args[0] = "--image";
+	args[1] = f.img[1];
+	args[2] = "--port";
+	args[3] = port_arg;
+	args[4] = NULL;
+	assert_int_equal(vcam_start(&f.vc, args), 0);
+	assert_int_equal(capture(&f, 10000, &shot, &err, NULL), 0);
+	assert_int_equal(shot.retries, 1);
+	assert_memory_equal(shot.jpeg, f.data[1], f.len[1]);
+	cam_shot_clear(&shot);
+	finish(&f);
+}
+
+static void camera_not_a_jpeg(void **state)
+{
+	struct fixture f = {0};
+	char text[300];
+	const char *args[8];
+	struct cam_config cfg = {.model = "PTP/IP Camera"};
+	struct retas_error err = {0};
+
+	make_image(&f, 0, 800, 600, 1);
+	make_image(&f, 1, 600, 800, 1);
+	snprintf(text, sizeof(text), "%s/IMG.txt", home);
+	assert_int_equal(synth_write_file(text, (const uint8_t *)"not a photo\n", 12), 0);
+	args[0] = "--image";
+	args[1] = text;
+	args[2] = "--image";
+	args[3] = f.img[0];
+	args[4] = NULL;
+	assert_int_equal(vcam_start(&f.vc, args), 0);
+	vcam_port_string(&f.vc, f.port, sizeof(f.port));
+	cfg.port = f.port;
+	assert_int_equal(cam_open(&cam_gphoto2_ops, &cfg, &f.dev, &err), 0);
+	expect_error(&f, 5000, -EBADMSG, "camera.not_jpeg");
+	expect_objects(&f, 0); /* deleted all the same */
+	expect_photo(&f, 0);
+	finish(&f);
+}
+
+static void camera_config_refused(void **state)
+{
+	struct cam_config cfg = {.model = "PTP/IP Camera"};
+	struct retas_error err = {0};
+	struct cam_device *dev = NULL;
+
+	assert_int_equal(cam_open(&cam_gphoto2_ops, &cfg, &dev, &err), -EINVAL);
+	assert_string_equal(err.reason, "camera.config");
+	cfg.model = "No Such Camera 3000";
+	cfg.port = "ptpip:127.0.0.1:1:1";
+	assert_int_equal(cam_open(&cam_gphoto2_ops, &cfg, &dev, &err), -EINVAL);
+	assert_string_equal(err.reason, "camera.model");
+	cfg.model = "PTP/IP Camera";
+	cfg.port = "nonsense:thing";
+	assert_int_equal(cam_open(&cam_gphoto2_ops, &cfg, &dev, &err), -EINVAL);
+	assert_string_equal(err.reason, "camera.port");
+	assert_null(dev);
+}
+
+static void camera_describe(void **state)
+{
+	struct fixture f = {0};
+	struct cam_info info;
+	struct retas_error err = {0};
+
+	start(&f, NULL);
+	assert_int_equal(cam_describe(f.dev, retas_time_mono_ms() + 5000, &info, &err), 0);
+	assert_string_equal(info.driver, "gphoto2");
+	assert_string_equal(info.port, f.port);
+	assert_string_equal(info.manufacturer, "RETAS Test Devices");
+	assert_string_equal(info.serial, "VC0000000001");
+	finish(&f);
+}
+
+/* The worker runs the capture off this thread and posts through its fd:
+ * this thread only polls the fd, as the daemon's loop does. */
+static void camera_worker_posts_result(void **state)
+{
+	struct fixture f = {0};
+	struct cam_worker *w = NULL;
+	struct cam_result res = {0};
+	enum cam_stage stage, last = CAM_STAGE_CONNECTING;
+	unsigned wakeups = 0;
+	int r = 0;
+
+	start(&f, NULL);
+	assert_int_equal(cam_worker_new(f.dev, &w), 0);
+	assert_int_equal(cam_worker_poll(w, &stage, &res), 0);
+	assert_int_equal(cam_worker_start(w, retas_time_mono_ms() + 10000), 0);
+	assert_int_equal(cam_worker_start(w, retas_time_mono_ms() + 10000), -EBUSY);
+	while (r == 0) {
+		struct pollfd p = {.fd = cam_worker_fd(w), .events = POLLIN};
+
+		assert_int_equal(poll(&p, 1, 15000), 1);
+		wakeups++;
+		r = cam_worker_poll(w, &stage, &res);
+		assert_true(r >= 0);
+		assert_true(stage >= last);
+		last = stage;
+	}
+	assert_int_equal(stage, CAM_STAGE_DONE);
+	assert_true(wakeups >= 1);
+	assert_int_equal(res.code, 0);
+	assert_memory_equal(res.shot.jpeg, f.data[0], f.len[0]);
+	cam_shot_clear(&res.shot);
+
+	/* A failure travels the same way. */
+	assert_int_equal(vcam_send(&f.vc, "fault busy:1"), 0);
+	assert_int_equal(vcam_wait_line(&f.vc, "armed fault=busy", 2000, NULL, 0), 0);
+	assert_int_equal(cam_worker_start(w, retas_time_mono_ms() + 10000), 0);
+	for (r = 0; r == 0;) {
+		struct pollfd p = {.fd = cam_worker_fd(w), .events = POLLIN};
+
+		assert_int_equal(poll(&p, 1, 15000), 1);
+		r = cam_worker_poll(w, &stage, &res);
+	}
+	assert_int_equal(res.code, -EBUSY);
+	assert_string_equal(res.error.reason, "camera.busy");
+	cam_worker_free(w);
+	finish(&f);
+}
+
+/* A 24-megapixel original through the camera and the normalisation. */
+static void camera_original_normalised(void **state)
+{
+	struct fixture f = {0};
+	struct retas_error err;
+	struct cam_shot shot = {0};
+	struct cam_photo photo = {0};
+
+	make_image(&f, 0, 6000, 4000, 1);
+	make_image(&f, 1, 4000, 6000, 8);
+	start(&f, NULL);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(capture(&f, 20000, &shot, &err, NULL), 0);
+		assert_memory_equal(shot.jpeg, f.data[i], f.len[i]);
+		assert_int_equal(cam_photo_normalise(shot.jpeg, shot.size, NULL, &photo, &err), 0);
+		assert_int_equal(photo.width, 600);
+		assert_int_equal(photo.height, 800);
+		assert_int_equal(photo.orientation, i == 0 ? 1 : 8);
+		cam_photo_clear(&photo);
+		cam_shot_clear(&shot);
+	}
+	finish(&f);
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(camera_capture_byte_identical),
+		cmocka_unit_test(camera_capture_repeated),
+		cmocka_unit_test(camera_fault_busy),
+		cmocka_unit_test(camera_fault_never_completes),
+		cmocka_unit_test(camera_fault_closes_mid_download),
+		cmocka_unit_test(camera_fault_falls_silent),
+		cmocka_unit_test(camera_fault_refuses_connection),
+		cmocka_unit_test(camera_held_by_another_initiator),
+		cmocka_unit_test(camera_absent_then_back),
+		cmocka_unit_test(camera_restart_between_captures),
+		cmocka_unit_test(camera_not_a_jpeg),
+		cmocka_unit_test(camera_config_refused),
+		cmocka_unit_test(camera_describe),
+		cmocka_unit_test(camera_worker_posts_result),
+		cmocka_unit_test(camera_original_normalised),
+	};
+	const char *tmp = getenv("TMPDIR");
+	int r;
+
+	snprintf(home, sizeof(home), "%s/retas-cam-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(home)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	/* Before libgphoto2's first use: it reads $HOME once. */
+	setenv("HOME", home, 1);
+	if (argc > 1)
+		cmocka_set_test_filter(argv[1]);
+	r = cmocka_run_group_tests(tests, NULL, NULL);
+	nftw(home, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return r;
+}
