@@ -9,6 +9,7 @@
  * it) with a fresh HOME made here.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <poll.h>
 #include <setjmp.h>
@@ -18,6 +19,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -46,6 +49,24 @@ static void make_image(struct fixture *f, int i, int w, int h, int orientation)
 	assert_int_equal(synth_jpeg(&o, &f->data[i], &f->len[i]), 0);
 	snprintf(f->img[i], sizeof(f->img[i]), "%s/photo-%d.jpg", home, i);
 	assert_int_equal(synth_write_file(f->img[i], f->data[i], f->len[i]), 0);
+}
+
+static int read_file(const char *path, uint8_t **out, size_t *len)
+{
+	struct stat st;
+	uint8_t *buf;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	assert_int_equal(fstat(fd, &st), 0);
+	buf = malloc((size_t)st.st_size);
+	assert_non_null(buf);
+	assert_int_equal(read(fd, buf, (size_t)st.st_size), st.st_size);
+	close(fd);
+	*out = buf;
+	*len = (size_t)st.st_size;
+	return 0;
 }
 
 /* Starts the camera with two distinct photos and opens the driver on it. */
@@ -417,6 +438,104 @@ static void camera_original_normalised(void **state)
 	finish(&f);
 }
 
+/* Runs the retas CLI with args; its stdout and stderr (joined) go to out.
+ * Returns its exit status. */
+static int run_cli(const char *const *args, char *out, size_t size)
+{
+	const char *cli = getenv("RETAS_CLI");
+	const char *argv[16];
+	int pipefd[2], status, n = 0;
+	size_t len = 0;
+	pid_t pid;
+
+	assert_non_null(cli);
+	argv[n++] = cli;
+	for (size_t i = 0; args[i] && n < 15; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	assert_int_equal(pipe2(pipefd, O_CLOEXEC), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		dup2(pipefd[1], STDOUT_FILENO);
+		dup2(pipefd[1], STDERR_FILENO);
+		execv(cli, (char *const *)argv);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	for (;;) {
+		ssize_t got = read(pipefd[0], out + len, size - 1 - len);
+
+		if (got <= 0)
+			break;
+		len += (size_t)got;
+		if (len == size - 1)
+			break;
+	}
+	out[len] = 0;
+	close(pipefd[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+static void camera_cli_saves_photo(void **state)
+{
+	struct fixture f = {0};
+	char out[4096], save[300];
+	const char *args[] = {"devices", "test", "camera", "--model", "PTP/IP Camera", "--port",
+			      NULL, "--save", save, "--timeout", "20", NULL};
+	struct cam_photo check = {0};
+	struct retas_error err = {0};
+	uint8_t *data = NULL;
+	size_t len = 0;
+
+	make_image(&f, 0, 6000, 4000, 6);
+	make_image(&f, 1, 600, 800, 1);
+	start(&f, NULL);
+	cam_close(f.dev); /* the CLI is the only initiator */
+	f.dev = NULL;
+	args[6] = f.port;
+	snprintf(save, sizeof(save), "%s/saved.jpg", home);
+	assert_int_equal(run_cli(args, out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "Photo taken: IMG_0001.JPG, 4000x6000 original"));
+	assert_non_null(strstr(out, "Normalised: 600x800"));
+	assert_non_null(strstr(out, "deleted from the camera"));
+	assert_non_null(strstr(out, "Saved to"));
+	assert_int_equal(vcam_wait_line(&f.vc, "deleted handle=", 2000, NULL, 0), 0);
+
+	/* What was saved is the normalised photo: 600x800 and upright. */
+	assert_int_equal(read_file(save, &data, &len), 0);
+	assert_int_equal(cam_photo_normalise(data, len, NULL, &check, &err), 0);
+	assert_int_equal(check.source_width, 600);
+	assert_int_equal(check.source_height, 800);
+	assert_int_equal(check.orientation, 1);
+	cam_photo_clear(&check);
+	free(data);
+	finish(&f);
+}
+
+static void camera_cli_reports_no_camera(void **state)
+{
+	struct fixture f = {0};
+	char out[4096];
+	const char *args[] = {"devices", "test", "camera", "--model", "PTP/IP Camera", "--port",
+			      NULL, NULL};
+
+	start(&f, NULL);
+	cam_close(f.dev);
+	f.dev = NULL;
+	args[6] = f.port;
+	vcam_stop(&f.vc);
+	assert_int_equal(run_cli(args, out, sizeof(out)), 1);
+	assert_non_null(strstr(out, "No camera answered at"));
+	args[4] = "--port";
+	args[5] = "x";
+	args[6] = NULL;
+	assert_int_equal(run_cli(args, out, sizeof(out)), 2);
+	finish(&f);
+}
+
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	return remove(path);
@@ -440,6 +559,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(camera_describe),
 		cmocka_unit_test(camera_worker_posts_result),
 		cmocka_unit_test(camera_original_normalised),
+		cmocka_unit_test(camera_cli_saves_photo),
+		cmocka_unit_test(camera_cli_reports_no_camera),
 	};
 	const char *tmp = getenv("TMPDIR");
 	int r;
