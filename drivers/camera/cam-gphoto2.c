@@ -33,6 +33,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -574,37 +575,62 @@ static int wait_for_files(struct gp_dev *d, int64_t deadline, CameraFilePath *ad
 	}
 }
 
+/*
+ * Downloads into a memfd rather than a memory CameraFile: libgphoto2 grows
+ * a memory file by realloc() for every data packet, which for a 24 MP photo
+ * copies the photo many times over; a file descriptor takes plain writes.
+ */
 static int download(struct gp_dev *d, const CameraFilePath *path, struct cam_shot *shot,
 		    struct retas_error *err)
 {
 	CameraFile *file = NULL;
-	const char *data = NULL;
-	unsigned long size = 0;
-	int gr, r = 0;
+	struct stat st;
+	uint8_t *buf = NULL;
+	size_t got = 0;
+	int fd, gr, r = 0;
 
-	if (gp_file_new(&file) < GP_OK)
+	fd = memfd_create("retas-camera", MFD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	/* The file owns fd from here and closes it. */
+	if (gp_file_new_from_fd(&file, fd) < GP_OK) {
+		close(fd);
 		return -ENOMEM;
+	}
 	gr = gp_camera_file_get(d->camera, path->folder, path->name, GP_FILE_TYPE_NORMAL, file,
 				d->ctx);
 	if (gr < GP_OK) {
 		r = map_capture_error(d, gr, N_("send the photo"), err);
 		goto out;
 	}
-	gr = gp_file_get_data_and_size(file, &data, &size);
-	if (gr < GP_OK || !data || size == 0) {
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		goto out;
+	}
+	if (st.st_size == 0) {
 		r = retas_error_set(err, -EBADMSG, "camera.not_jpeg",
 				    N_("The camera sent an empty file instead of a photo."));
 		goto out;
 	}
-	shot->jpeg = malloc(size);
-	if (!shot->jpeg) {
+	buf = malloc((size_t)st.st_size);
+	if (!buf) {
 		r = -ENOMEM;
 		goto out;
 	}
-	memcpy(shot->jpeg, data, size);
-	shot->size = size;
+	while (got < (size_t)st.st_size) {
+		ssize_t n = pread(fd, buf + got, (size_t)st.st_size - got, (off_t)got);
+
+		if (n <= 0) {
+			r = n < 0 ? -errno : -EIO;
+			goto out;
+		}
+		got += (size_t)n;
+	}
+	shot->jpeg = steal_ptr(buf);
+	shot->size = got;
 	snprintf(shot->name, sizeof(shot->name), "%s", path->name);
 out:
+	free(buf);
 	gp_file_unref(file);
 	return r;
 }
@@ -792,9 +818,15 @@ static void ignore_sigpipe(void)
 
 static pthread_once_t log_once = PTHREAD_ONCE_INIT;
 
+/* libgphoto2's own messages, only when debugging: once any log function is
+ * registered, libgphoto2 hex-dumps every data packet it moves, which makes a
+ * 24 MP download take three times as long. */
 static void add_log_func(void)
 {
-	gp_log_add_func(GP_LOG_ERROR, gphoto2_log, NULL);
+	const char *level = getenv("RETAS_LOG_LEVEL");
+
+	if (level && streq(level, "debug"))
+		gp_log_add_func(GP_LOG_ERROR, gphoto2_log, NULL);
 }
 
 static int gp_open(const struct cam_config *cfg, struct cam_device **out, struct retas_error *err)
