@@ -465,6 +465,43 @@ static void prefer_ram_and_jpeg(struct gp_dev *d)
 	}
 }
 
+/*
+ * Whether anything listens at a PTP/IP camera's command port, before
+ * libgphoto2 tries: with nothing there, gp_camera_init() fails only after
+ * ptp2 has set up state it does not free on that path (about 64 KiB per
+ * attempt, while a camera is switched off and the officer keeps trying).
+ * The probe connection is closed at once, before any PTP/IP packet.
+ */
+static int probe_ptpip(struct gp_dev *d, struct retas_error *err)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr = d->ip_addr,
+				 .sin_port = htons(d->ip_ports[0])};
+	int64_t left = d->deadline - now_ms();
+	int fd, r = 0, soerr = 0;
+	socklen_t len = sizeof(soerr);
+
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		struct pollfd p = {.fd = fd, .events = POLLOUT};
+
+		if (errno != EINPROGRESS)
+			soerr = errno;
+		else if (poll(&p, 1, (int)(left < 0 ? 0 : left > 5000 ? 5000 : left)) != 1)
+			soerr = ETIMEDOUT;
+		else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0)
+			soerr = errno;
+	}
+	close(fd);
+	if (soerr)
+		r = retas_error_set(err, -ENODEV, "camera.none",
+				    N_("No camera answered at %s (%s). Check that it is switched on "
+				       "and on the network."),
+				    d->cur_port, strerror(soerr));
+	return r;
+}
+
 static int connect_camera(struct gp_dev *d, struct retas_error *err)
 {
 	Camera *cam = NULL;
@@ -475,6 +512,11 @@ static int connect_camera(struct gp_dev *d, struct retas_error *err)
 		snprintf(d->cur_port, sizeof(d->cur_port), "%s", d->port);
 	} else {
 		r = autodetect(d, err);
+		if (r < 0)
+			return r;
+	}
+	if (d->ip) {
+		r = probe_ptpip(d, err);
 		if (r < 0)
 			return r;
 	}
