@@ -191,8 +191,8 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
 
 int main(void)
 {
-	struct synth_opts o = {.width = 6000, .height = 4000, .orientation = 1,
-			       .pattern = SYNTH_PHOTO, .seed = 11};
+	struct synth_opts o = {
+	    .width = 6000, .height = 4000, .orientation = 1, .pattern = SYNTH_PHOTO, .seed = 11};
 	const char *tmp = getenv("TMPDIR");
 	char orig_path[300];
 	uint8_t *orig = NULL;

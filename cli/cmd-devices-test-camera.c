@@ -32,27 +32,27 @@
 static int cmd_devices_test_camera_exec(struct cli_ctx *ctx, int argc, char **argv);
 
 const struct cli_cmd_entry cli_cmd_devices_test_camera_entry = {
-	.name = "devices test camera",
-	.args = "[--save FILE.jpg] [--model M --port P] [--timeout SEC] [--config FILE] [--json]",
-	.summary = N_("Take one photo with the camera and show whether it is usable."),
-	.help = N_("Takes one photo through the camera driver (not through the daemon),\n"
-		   "normalises it as an enrolment does and prints its size and the hints:\n"
-		   "too dark, too bright or blurred, each with its measure and limit.\n"
-		   "The photo is deleted from the camera after download.\n"
-		   "\n"
-		   "  --save FILE.jpg   save the normalised photo (mode 0600)\n"
-		   "  --model M         libgphoto2 camera model, e.g. 'PTP/IP Camera'\n"
-		   "  --port P          its port, e.g. ptpip:192.0.2.10:15740:15740 or usb:001,004\n"
-		   "                    (without both: [camera] model and port of the\n"
-		   "                    configuration, else the first USB camera)\n"
-		   "  --timeout SEC     give up after SEC seconds (default 30)\n"
-		   "  --config FILE     the daemon's configuration (default /etc/retas/retasd.conf)\n"
-		   "  --json            print the answer as JSON\n"
-		   "\n"
-		   "Stop the daemon's use of the camera first. Exit status 0 when a photo\n"
-		   "was taken (even with hints), 1 when the camera failed (the reason is\n"
-		   "printed), 2 on a usage error.\n"),
-	.exec = cmd_devices_test_camera_exec,
+    .name = "devices test camera",
+    .args = "[--save FILE.jpg] [--model M --port P] [--timeout SEC] [--config FILE] [--json]",
+    .summary = N_("Take one photo with the camera and show whether it is usable."),
+    .help = N_("Takes one photo through the camera driver (not through the daemon),\n"
+	       "normalises it as an enrolment does and prints its size and the hints:\n"
+	       "too dark, too bright or blurred, each with its measure and limit.\n"
+	       "The photo is deleted from the camera after download.\n"
+	       "\n"
+	       "  --save FILE.jpg   save the normalised photo (mode 0600)\n"
+	       "  --model M         libgphoto2 camera model, e.g. 'PTP/IP Camera'\n"
+	       "  --port P          its port, e.g. ptpip:192.0.2.10:15740:15740 or usb:001,004\n"
+	       "                    (without both: [camera] model and port of the\n"
+	       "                    configuration, else the first USB camera)\n"
+	       "  --timeout SEC     give up after SEC seconds (default 30)\n"
+	       "  --config FILE     the daemon's configuration (default /etc/retas/retasd.conf)\n"
+	       "  --json            print the answer as JSON\n"
+	       "\n"
+	       "Stop the daemon's use of the camera first. Exit status 0 when a photo\n"
+	       "was taken (even with hints), 1 when the camera failed (the reason is\n"
+	       "printed), 2 on a usage error.\n"),
+    .exec = cmd_devices_test_camera_exec,
 };
 
 struct camera_conf {
@@ -129,11 +129,12 @@ static void print_text(const struct cam_shot *shot, const struct cam_photo *p, c
 {
 	char line[320];
 
-	printf(_("Photo taken: %s, %dx%d original (%zu bytes), %s from the camera.\n"),
-	       shot->name, p->source_width, p->source_height, shot->size,
+	printf(_("Photo taken: %s, %dx%d original (%zu bytes), %s from the camera.\n"), shot->name,
+	       p->source_width, p->source_height, shot->size,
 	       shot->deleted ? _("deleted") : _("NOT deleted"));
-	printf(_("Normalised: %dx%d, %zu bytes, brightness %.0f, sharpness %.1f, quality %d/100.\n"),
-	       p->width, p->height, p->size, p->mean_luma, p->sharpness, p->quality_score);
+	printf(
+	    _("Normalised: %dx%d, %zu bytes, brightness %.0f, sharpness %.1f, quality %d/100.\n"),
+	    p->width, p->height, p->size, p->mean_luma, p->sharpness, p->quality_score);
 	for (size_t i = 0; i < p->n_hints; i++) {
 		cam_hint_describe(&p->hints[i], line, sizeof(line));
 		printf("  %s\n", line);
@@ -147,12 +148,9 @@ static void print_text(const struct cam_shot *shot, const struct cam_photo *p, c
 static int cmd_devices_test_camera_exec(struct cli_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"save", required_argument, NULL, 's'},
-		{"model", required_argument, NULL, 'm'},
-		{"port", required_argument, NULL, 'p'},
-		{"timeout", required_argument, NULL, 't'},
-		{"config", required_argument, NULL, 'c'},
-		{0},
+	    {"save", required_argument, NULL, 's'},   {"model", required_argument, NULL, 'm'},
+	    {"port", required_argument, NULL, 'p'},   {"timeout", required_argument, NULL, 't'},
+	    {"config", required_argument, NULL, 'c'}, {0},
 	};
 	const struct cli_cmd_entry *e = &cli_cmd_devices_test_camera_entry;
 	const char *save = NULL, *config = NULL;
@@ -182,8 +180,8 @@ static int cmd_devices_test_camera_exec(struct cli_ctx *ctx, int argc, char **ar
 			errno = 0;
 			timeout = strtol(optarg, &end, 10);
 			if (errno || *end || end == optarg || timeout < 1 || timeout > 600)
-				return cli_usage_error(e, _("--timeout takes 1 to 600 seconds, not '%s'"),
-						       optarg);
+				return cli_usage_error(
+				    e, _("--timeout takes 1 to 600 seconds, not '%s'"), optarg);
 			break;
 		case 'c':
 			config = optarg;

@@ -148,7 +148,8 @@ static int for_each_camera_socket(struct gp_dev *d, void (*fn)(int fd, void *dat
 		if (getpeername((int)fd, (struct sockaddr *)&peer, &len) < 0 ||
 		    peer.sin_family != AF_INET || peer.sin_addr.s_addr != d->ip_addr.s_addr)
 			continue;
-		if (ntohs(peer.sin_port) != d->ip_ports[0] && ntohs(peer.sin_port) != d->ip_ports[1])
+		if (ntohs(peer.sin_port) != d->ip_ports[0] &&
+		    ntohs(peer.sin_port) != d->ip_ports[1])
 			continue;
 		count++;
 		if (fn)
@@ -207,8 +208,8 @@ static void *guard_main(void *data)
 			continue;
 		}
 		struct timespec ts = {
-			.tv_sec = d->guard_deadline / 1000,
-			.tv_nsec = (d->guard_deadline % 1000) * 1000000,
+		    .tv_sec = d->guard_deadline / 1000,
+		    .tv_nsec = (d->guard_deadline % 1000) * 1000000,
 		};
 		pthread_cond_timedwait(&d->cond, &d->lock, &ts);
 	}
@@ -255,7 +256,7 @@ static GPContextFeedback cancel_past_deadline(GPContext *ctx, void *data)
 	struct gp_dev *d = data;
 
 	return d->deadline > 0 && now_ms() >= d->deadline ? GP_CONTEXT_FEEDBACK_CANCEL
-							    : GP_CONTEXT_FEEDBACK_OK;
+							  : GP_CONTEXT_FEEDBACK_OK;
 }
 
 static void gphoto2_log(GPLogLevel level, const char *domain, const char *str, void *data)
@@ -331,8 +332,8 @@ static int map_capture_error(struct gp_dev *d, int gr, const char *what, struct 
 		return err_held(err, d->cur_port);
 	if (transport_lost(d, gr))
 		return err_disconnected(err);
-	return retas_error_set(err, -EIO, "camera.failed", N_("The camera failed to %s: %s."),
-			       what, gp_result_as_string(gr));
+	return retas_error_set(err, -EIO, "camera.failed", N_("The camera failed to %s: %s."), what,
+			       gp_result_as_string(gr));
 }
 
 /* --- connection ---------------------------------------------------------- */
@@ -388,14 +389,15 @@ static int set_model_and_port(struct gp_dev *d, Camera *cam, const char *model, 
 	i = gp_abilities_list_lookup_model(d->abilities, model);
 	if (i < GP_OK || gp_abilities_list_get_abilities(d->abilities, i, &a) < GP_OK)
 		return retas_error_set(err, -EINVAL, "camera.model",
-				       N_("libgphoto2 does not know the camera model '%s'."), model);
+				       N_("libgphoto2 does not know the camera model '%s'."),
+				       model);
 	i = gp_port_info_list_lookup_path(d->ports, port);
 	if (i < GP_OK || gp_port_info_list_get_info(d->ports, i, &pi) < GP_OK)
 		return retas_error_set(err, -EINVAL, "camera.port",
 				       N_("The camera port '%s' is not one libgphoto2 can use."),
 				       port);
-	if (cam && (gp_camera_set_abilities(cam, a) < GP_OK ||
-		    gp_camera_set_port_info(cam, pi) < GP_OK))
+	if (cam &&
+	    (gp_camera_set_abilities(cam, a) < GP_OK || gp_camera_set_port_info(cam, pi) < GP_OK))
 		return retas_error_set(err, -EIO, "camera.failed",
 				       N_("libgphoto2 refused the camera model or port."));
 	return 0;
@@ -425,9 +427,9 @@ static void prefer_ram_and_jpeg(struct gp_dev *d)
 		const char *widget;
 		bool (*fits)(const char *label);
 	} prefs[] = {
-		{"capturetarget", NULL},
-		{"imageformat", jpeg_only},
-		{"imagequality", jpeg_only},
+	    {"capturetarget", NULL},
+	    {"imageformat", jpeg_only},
+	    {"imagequality", jpeg_only},
 	};
 
 	for (size_t p = 0; p < ARRAY_SIZE(prefs); p++) {
@@ -474,8 +476,8 @@ static void prefer_ram_and_jpeg(struct gp_dev *d)
  */
 static int probe_ptpip(struct gp_dev *d, struct retas_error *err)
 {
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr = d->ip_addr,
-				 .sin_port = htons(d->ip_ports[0])};
+	struct sockaddr_in sa = {
+	    .sin_family = AF_INET, .sin_addr = d->ip_addr, .sin_port = htons(d->ip_ports[0])};
 	int64_t left = d->deadline - now_ms();
 	int fd, r = 0, soerr = 0;
 	socklen_t len = sizeof(soerr);
@@ -495,10 +497,11 @@ static int probe_ptpip(struct gp_dev *d, struct retas_error *err)
 	}
 	close(fd);
 	if (soerr)
-		r = retas_error_set(err, -ENODEV, "camera.none",
-				    N_("No camera answered at %s (%s). Check that it is switched on "
-				       "and on the network."),
-				    d->cur_port, strerror(soerr));
+		r = retas_error_set(
+		    err, -ENODEV, "camera.none",
+		    N_("No camera answered at %s (%s). Check that it is switched on "
+		       "and on the network."),
+		    d->cur_port, strerror(soerr));
 	return r;
 }
 
@@ -734,9 +737,9 @@ again:
 	for (size_t i = 0; i < n_added; i++) {
 		/* After a failed download the connection is dropped: the files
 		 * are deleted at the next capture instead. */
-		gr = r < 0 ? GP_ERROR
-			   : gp_camera_file_delete(d->camera, added[i].folder, added[i].name,
-						   d->ctx);
+		gr = r < 0
+			 ? GP_ERROR
+			 : gp_camera_file_delete(d->camera, added[i].folder, added[i].name, d->ctx);
 		if (gr < GP_OK) {
 			remember_leftover(d, &added[i]);
 			if (i == pick)
@@ -745,8 +748,7 @@ again:
 	}
 	if (r < 0)
 		goto out;
-	if (shot.size < 3 || shot.jpeg[0] != 0xFF || shot.jpeg[1] != 0xD8 ||
-	    shot.jpeg[2] != 0xFF) {
+	if (shot.size < 3 || shot.jpeg[0] != 0xFF || shot.jpeg[1] != 0xD8 || shot.jpeg[2] != 0xFF) {
 		r = retas_error_set(err, -EBADMSG, "camera.not_jpeg",
 				    N_("The camera sent '%s', which is not a JPEG photo. Set the "
 				       "camera to JPEG."),
@@ -874,7 +876,8 @@ static void add_log_func(void)
 static int gp_open(const struct cam_config *cfg, struct cam_device **out, struct retas_error *err)
 {
 	struct gp_dev *d = NULL;
-	bool have_model = cfg && cfg->model && *cfg->model, have_port = cfg && cfg->port && *cfg->port;
+	bool have_model = cfg && cfg->model && *cfg->model,
+	     have_port = cfg && cfg->port && *cfg->port;
 	pthread_condattr_t ca;
 	int r;
 
@@ -936,9 +939,9 @@ fail:
 }
 
 const struct cam_ops cam_gphoto2_ops = {
-	.name = "gphoto2",
-	.open = gp_open,
-	.capture = gp_capture,
-	.describe = gp_describe,
-	.close = gp_close,
+    .name = "gphoto2",
+    .open = gp_open,
+    .capture = gp_capture,
+    .describe = gp_describe,
+    .close = gp_close,
 };

@@ -97,14 +97,38 @@ int cam_exif_orientation(const uint8_t *app1, size_t len)
 static void from_display(int o, int dx, int dy, int sw, int sh, int *x, int *y)
 {
 	switch (o) {
-	case 2: *x = sw - 1 - dx; *y = dy; break;
-	case 3: *x = sw - 1 - dx; *y = sh - 1 - dy; break;
-	case 4: *x = dx; *y = sh - 1 - dy; break;
-	case 5: *x = dy; *y = dx; break;
-	case 6: *x = dy; *y = sh - 1 - dx; break;
-	case 7: *x = sw - 1 - dy; *y = sh - 1 - dx; break;
-	case 8: *x = sw - 1 - dy; *y = dx; break;
-	default: *x = dx; *y = dy; break;
+	case 2:
+		*x = sw - 1 - dx;
+		*y = dy;
+		break;
+	case 3:
+		*x = sw - 1 - dx;
+		*y = sh - 1 - dy;
+		break;
+	case 4:
+		*x = dx;
+		*y = sh - 1 - dy;
+		break;
+	case 5:
+		*x = dy;
+		*y = dx;
+		break;
+	case 6:
+		*x = dy;
+		*y = sh - 1 - dx;
+		break;
+	case 7:
+		*x = sw - 1 - dy;
+		*y = sh - 1 - dx;
+		break;
+	case 8:
+		*x = sw - 1 - dy;
+		*y = dx;
+		break;
+	default:
+		*x = dx;
+		*y = dy;
+		break;
 	}
 }
 
@@ -118,11 +142,11 @@ struct decode {
 	char fatal[JMSG_LENGTH_MAX];
 	char warning[JMSG_LENGTH_MAX];
 	unsigned warnings;
-	uint8_t *row;   /* one decoded (cropped) row */
-	uint8_t *crop;  /* the crop as stored, scaled */
-	uint8_t *up;    /* the crop upright */
-	uint8_t *tmp;   /* after the horizontal pass */
-	uint8_t *out;   /* final RGB */
+	uint8_t *row;  /* one decoded (cropped) row */
+	uint8_t *crop; /* the crop as stored, scaled */
+	uint8_t *up;   /* the crop upright */
+	uint8_t *tmp;  /* after the horizontal pass */
+	uint8_t *out;  /* final RGB */
 	unsigned char *jpeg_out;
 	struct jpeg_compress_struct enc;
 	bool enc_created;
@@ -305,8 +329,8 @@ static void add_hints(struct cam_photo *p, const struct cam_photo_opts *o)
 
 	p->n_hints = 0;
 	if (p->mean_luma < o->dark_below) {
-		p->hints[p->n_hints++] = (struct cam_hint){CAM_HINT_DARK, "photo.dark",
-							   p->mean_luma, o->dark_below};
+		p->hints[p->n_hints++] =
+		    (struct cam_hint){CAM_HINT_DARK, "photo.dark", p->mean_luma, o->dark_below};
 		exposure = p->mean_luma / o->dark_below;
 	} else if (p->mean_luma > o->bright_above) {
 		p->hints[p->n_hints++] = (struct cam_hint){CAM_HINT_BRIGHT, "photo.bright",
@@ -426,10 +450,11 @@ static int run(struct decode *st, struct retas_error *err)
 				       N_("The photo is %dx%d pixels, more than the kit accepts."),
 				       sw, sh);
 	if (ci->num_components != 1 && ci->num_components != 3)
-		return retas_error_set(err, -EBADMSG, "photo.unsupported",
-				       N_("The photo has %d colour components; only grey and colour "
-					  "photos are supported."),
-				       ci->num_components);
+		return retas_error_set(
+		    err, -EBADMSG, "photo.unsupported",
+		    N_("The photo has %d colour components; only grey and colour "
+		       "photos are supported."),
+		    ci->num_components);
 
 	/* The centre crop, in displayed coordinates. */
 	ow = o >= 5 ? sh : sw;

@@ -16,9 +16,9 @@
 #include "retas-error.h"
 
 struct cam_photo_opts {
-	int width;           /* output, default 600 */
-	int height;          /* output, default 800; width:height is the crop's aspect */
-	int quality;         /* JPEG quality 1..100, default 90 */
+	int width;	     /* output, default 600 */
+	int height;	     /* output, default 800; width:height is the crop's aspect */
+	int quality;	     /* JPEG quality 1..100, default 90 */
 	double dark_below;   /* mean luminance (0..255) under which a photo is too dark */
 	double bright_above; /* mean luminance over which it is too bright */
 	double blur_below;   /* variance of the Laplacian under which it is blurred */
@@ -35,8 +35,8 @@ enum cam_hint_kind {
 
 struct cam_hint {
 	enum cam_hint_kind kind;
-	const char *id;   /* "photo.dark", "photo.bright", "photo.blurred" */
-	double value;     /* what was measured */
+	const char *id;	  /* "photo.dark", "photo.bright", "photo.blurred" */
+	double value;	  /* what was measured */
 	double threshold; /* the limit it crossed */
 };
 
@@ -44,13 +44,13 @@ struct cam_photo {
 	uint8_t *jpeg; /* the normalised photo, malloc'd; cam_photo_clear() frees it */
 	size_t size;
 	int width, height;
-	int orientation;              /* EXIF orientation of the original that was applied, 1..8 */
+	int orientation; /* EXIF orientation of the original that was applied, 1..8 */
 	int source_width, source_height; /* the original as stored */
-	int scale_eighths;            /* the DCT scaling used to decode: n/8 */
-	double mean_luma;             /* of the normalised photo */
-	double sharpness;             /* variance of its Laplacian */
-	int quality_score;            /* 0..100: 100 without hints, less the further a
-					 measure is past its limit */
+	int scale_eighths;		 /* the DCT scaling used to decode: n/8 */
+	double mean_luma;		 /* of the normalised photo */
+	double sharpness;		 /* variance of its Laplacian */
+	int quality_score;		 /* 0..100: 100 without hints, less the further a
+					    measure is past its limit */
 	struct cam_hint hints[3];
 	size_t n_hints;
 };

@@ -21,9 +21,9 @@ struct cam_worker {
 	int efd;
 
 	bool quit;
-	bool requested;   /* a capture waits to be run */
-	bool running;     /* a capture is running */
-	bool finished;    /* a result waits to be collected */
+	bool requested; /* a capture waits to be run */
+	bool running;	/* a capture is running */
+	bool finished;	/* a result waits to be collected */
 	int64_t deadline;
 	enum cam_stage stage;
 	struct cam_result result;

@@ -54,11 +54,11 @@ enum cam_stage {
 typedef void (*cam_progress_fn)(enum cam_stage stage, void *userdata);
 
 struct cam_shot {
-	uint8_t *jpeg;     /* the camera's original, malloc'd; cam_shot_clear() frees it */
+	uint8_t *jpeg; /* the camera's original, malloc'd; cam_shot_clear() frees it */
 	size_t size;
-	char name[128];    /* its file name on the camera */
-	unsigned retries;  /* reconnections the capture needed beyond the first try */
-	bool deleted;      /* removed from the camera after download */
+	char name[128];	  /* its file name on the camera */
+	unsigned retries; /* reconnections the capture needed beyond the first try */
+	bool deleted;	  /* removed from the camera after download */
 };
 
 struct cam_info {
@@ -75,8 +75,7 @@ struct cam_ops {
 	const char *name;
 	/* Prepares a device from the configuration without touching the camera,
 	 * so a daemon starts while the camera is still off. */
-	int (*open)(const struct cam_config *cfg, struct cam_device **out,
-		    struct retas_error *err);
+	int (*open)(const struct cam_config *cfg, struct cam_device **out, struct retas_error *err);
 	/* Takes one photo before deadline_ms (CLOCK_MONOTONIC). Blocks: run it on
 	 * a worker (struct cam_worker). *out is written only on success. */
 	int (*capture)(struct cam_device *dev, int64_t deadline_ms, cam_progress_fn progress,
@@ -119,9 +118,9 @@ const char *cam_stage_name(enum cam_stage stage);
 struct cam_worker;
 
 struct cam_result {
-	int code;                 /* 0 or the capture's negative errno */
+	int code;		  /* 0 or the capture's negative errno */
 	struct retas_error error; /* when code < 0 */
-	struct cam_shot shot;     /* when code == 0; owned by the receiver */
+	struct cam_shot shot;	  /* when code == 0; owned by the receiver */
 };
 
 /* Starts the thread; the worker borrows dev, which must outlive it. */

@@ -15,10 +15,10 @@
 #include "jpeg-synth.h"
 
 const uint8_t synth_quadrant_rgb[4][3] = {
-	{200, 40, 40},
-	{40, 200, 40},
-	{40, 40, 200},
-	{220, 220, 220},
+    {200, 40, 40},
+    {40, 200, 40},
+    {40, 40, 200},
+    {220, 220, 220},
 };
 
 static uint32_t mix(uint32_t x, uint32_t y, uint32_t seed)
@@ -44,14 +44,38 @@ static uint8_t clamp8(int v)
 static void to_display(int o, int x, int y, int sw, int sh, int *dx, int *dy)
 {
 	switch (o) {
-	case 2: *dx = sw - 1 - x; *dy = y; break;
-	case 3: *dx = sw - 1 - x; *dy = sh - 1 - y; break;
-	case 4: *dx = x; *dy = sh - 1 - y; break;
-	case 5: *dx = y; *dy = x; break;
-	case 6: *dx = sh - 1 - y; *dy = x; break;
-	case 7: *dx = sh - 1 - y; *dy = sw - 1 - x; break;
-	case 8: *dx = y; *dy = sw - 1 - x; break;
-	default: *dx = x; *dy = y; break;
+	case 2:
+		*dx = sw - 1 - x;
+		*dy = y;
+		break;
+	case 3:
+		*dx = sw - 1 - x;
+		*dy = sh - 1 - y;
+		break;
+	case 4:
+		*dx = x;
+		*dy = sh - 1 - y;
+		break;
+	case 5:
+		*dx = y;
+		*dy = x;
+		break;
+	case 6:
+		*dx = sh - 1 - y;
+		*dy = x;
+		break;
+	case 7:
+		*dx = sh - 1 - y;
+		*dy = sw - 1 - x;
+		break;
+	case 8:
+		*dx = y;
+		*dy = sw - 1 - x;
+		break;
+	default:
+		*dx = x;
+		*dy = y;
+		break;
 	}
 }
 
@@ -74,10 +98,12 @@ static void pixel(const struct synth_opts *o, int dx, int dy, uint8_t *rgb)
 		rgb[0] = rgb[1] = rgb[2] = clamp8(o->level);
 		break;
 	case SYNTH_RAMP:
-		rgb[0] = rgb[1] = rgb[2] = clamp8(64 + dx * 128 / (o->width > 1 ? o->width - 1 : 1));
+		rgb[0] = rgb[1] = rgb[2] =
+		    clamp8(64 + dx * 128 / (o->width > 1 ? o->width - 1 : 1));
 		break;
 	case SYNTH_NOISE:
-		rgb[0] = rgb[1] = rgb[2] = clamp8(128 + (int)(mix((uint32_t)dx, (uint32_t)dy, o->seed) % 161) - 80);
+		rgb[0] = rgb[1] = rgb[2] =
+		    clamp8(128 + (int)(mix((uint32_t)dx, (uint32_t)dy, o->seed) % 161) - 80);
 		break;
 	}
 }
@@ -97,13 +123,13 @@ static size_t exif_body(int orientation, int big_endian, uint8_t *b)
 	} while (0)
 	t[0] = t[1] = big_endian ? 'M' : 'I';
 	PUT16(t + 2, 42);
-	PUT16(t + (big_endian ? 6 : 4), 8); /* IFD0 offset, u32 */
-	PUT16(t + 8, 1);                     /* one entry */
-	PUT16(t + 10, 0x0112);               /* Orientation */
-	PUT16(t + 12, 3);                    /* SHORT */
+	PUT16(t + (big_endian ? 6 : 4), 8);   /* IFD0 offset, u32 */
+	PUT16(t + 8, 1);		      /* one entry */
+	PUT16(t + 10, 0x0112);		      /* Orientation */
+	PUT16(t + 12, 3);		      /* SHORT */
 	PUT16(t + (big_endian ? 16 : 14), 1); /* count, u32 */
-	PUT16(t + 18, orientation);          /* value, left-justified */
-	/* next IFD offset (u32 at t+22) stays 0 */
+	PUT16(t + 18, orientation);	      /* value, left-justified */
+					      /* next IFD offset (u32 at t+22) stays 0 */
 #undef PUT16
 	return 6 + 26;
 }

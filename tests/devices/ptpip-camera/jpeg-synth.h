@@ -29,14 +29,14 @@ enum synth_pattern {
 };
 
 struct synth_opts {
-	int width;  /* as displayed */
-	int height; /* as displayed */
-	int orientation;   /* EXIF 1..8; 0 = no Exif segment at all */
-	int big_endian;    /* write the Exif TIFF header as "MM" instead of "II" */
+	int width;	 /* as displayed */
+	int height;	 /* as displayed */
+	int orientation; /* EXIF 1..8; 0 = no Exif segment at all */
+	int big_endian;	 /* write the Exif TIFF header as "MM" instead of "II" */
 	enum synth_pattern pattern;
-	int level;         /* grey level for SYNTH_FLAT */
-	int quality;       /* JPEG quality, 0 = 92 */
-	uint32_t seed;     /* noise seed */
+	int level;     /* grey level for SYNTH_FLAT */
+	int quality;   /* JPEG quality, 0 = 92 */
+	uint32_t seed; /* noise seed */
 };
 
 /* The quadrant colours of SYNTH_QUADRANTS, index 0 TL, 1 TR, 2 BL, 3 BR. */

@@ -98,25 +98,25 @@ enum {
 };
 
 static const uint16_t supported_ops[] = {
-	OP_GET_DEVICE_INFO,    OP_OPEN_SESSION,       OP_CLOSE_SESSION,   OP_GET_STORAGE_IDS,
-	OP_GET_STORAGE_INFO,   OP_GET_NUM_OBJECTS,    OP_GET_OBJECT_HANDLES, OP_GET_OBJECT_INFO,
-	OP_GET_OBJECT,         OP_DELETE_OBJECT,      OP_INITIATE_CAPTURE, OP_GET_PARTIAL_OBJECT,
+    OP_GET_DEVICE_INFO,	 OP_OPEN_SESSION,    OP_CLOSE_SESSION,	    OP_GET_STORAGE_IDS,
+    OP_GET_STORAGE_INFO, OP_GET_NUM_OBJECTS, OP_GET_OBJECT_HANDLES, OP_GET_OBJECT_INFO,
+    OP_GET_OBJECT,	 OP_DELETE_OBJECT,   OP_INITIATE_CAPTURE,   OP_GET_PARTIAL_OBJECT,
 };
 static const uint16_t supported_events[] = {EV_OBJECT_ADDED, EV_OBJECT_REMOVED,
 					    EV_CAPTURE_COMPLETE};
 
 enum fault {
 	FAULT_NONE,
-	FAULT_BUSY,        /* InitiateCapture answered DeviceBusy */
+	FAULT_BUSY,	   /* InitiateCapture answered DeviceBusy */
 	FAULT_NO_COMPLETE, /* InitiateCapture OK, then no event ever */
-	FAULT_DROP,        /* the photo's download stops halfway and the camera hangs up */
-	FAULT_SILENT,      /* InitiateCapture gets no response at all; the camera stops talking */
-	FAULT_REFUSE,      /* a new connection is turned away with Init_Fail */
+	FAULT_DROP,	   /* the photo's download stops halfway and the camera hangs up */
+	FAULT_SILENT,	   /* InitiateCapture gets no response at all; the camera stops talking */
+	FAULT_REFUSE,	   /* a new connection is turned away with Init_Fail */
 };
 
 static const char *const fault_names[] = {
-	[FAULT_NONE] = "none",           [FAULT_BUSY] = "busy", [FAULT_NO_COMPLETE] = "no-complete",
-	[FAULT_DROP] = "drop-download", [FAULT_SILENT] = "silent", [FAULT_REFUSE] = "refuse",
+    [FAULT_NONE] = "none",	    [FAULT_BUSY] = "busy",     [FAULT_NO_COMPLETE] = "no-complete",
+    [FAULT_DROP] = "drop-download", [FAULT_SILENT] = "silent", [FAULT_REFUSE] = "refuse",
 };
 
 struct photo {
@@ -395,8 +395,9 @@ static int send_data(struct camera *c, uint32_t tid, const uint8_t *data, size_t
 	size_t off = 0;
 	int r;
 
-	memcpy(start, (uint8_t[]){(uint8_t)tid, (uint8_t)(tid >> 8), (uint8_t)(tid >> 16),
-				  (uint8_t)(tid >> 24)},
+	memcpy(start,
+	       (uint8_t[]){(uint8_t)tid, (uint8_t)(tid >> 8), (uint8_t)(tid >> 16),
+			   (uint8_t)(tid >> 24)},
 	       4);
 	for (int i = 0; i < 8; i++)
 		start[4 + i] = (uint8_t)((uint64_t)len >> (8 * i));
@@ -490,7 +491,7 @@ static void build_device_info(struct camera *c, struct buf *b)
 	put16(b, 0); /* FunctionalMode: standard */
 	put_u16_array(b, supported_ops, sizeof(supported_ops) / sizeof(supported_ops[0]));
 	put_u16_array(b, supported_events, sizeof(supported_events) / sizeof(supported_events[0]));
-	put_u16_array(b, NULL, 0); /* DevicePropertiesSupported */
+	put_u16_array(b, NULL, 0);    /* DevicePropertiesSupported */
 	put_u16_array(b, formats, 1); /* CaptureFormats */
 	put_u16_array(b, formats, 1); /* ImageFormats */
 	put_str(b, c->manufacturer);
@@ -953,42 +954,43 @@ static int synth_photo(struct photo *ph, const char *spec)
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: ptpip-camera [OPTIONS]\n"
-		"A virtual PTP/IP camera on the loopback interface.\n\n"
-		"  --port N           TCP port for command and event connections (default 15740,\n"
-		"                     0 picks a free one); the port is printed as 'ready port=N'\n"
-		"  --image FILE       a JPEG to hand out on capture; repeat for several, used in turn\n"
-		"  --synth WxH        generate a photo-like JPEG of that size instead\n"
-		"  --fault MODE[:N]   break the next N captures (default 1): busy, no-complete,\n"
-		"                     drop-download, silent; or refuse the next N connections: refuse\n"
-		"  --manufacturer S   DeviceInfo manufacturer (default 'RETAS Test Devices')\n"
-		"  --model S          DeviceInfo model (default 'Virtual PTP/IP Camera')\n"
-		"  --stdin            read control lines from stdin ('fault MODE[:N]', 'objects',\n"
-		"                     'quit') and exit when stdin ends\n"
-		"  --help             this text\n");
+	fprintf(
+	    f,
+	    "usage: ptpip-camera [OPTIONS]\n"
+	    "A virtual PTP/IP camera on the loopback interface.\n\n"
+	    "  --port N           TCP port for command and event connections (default 15740,\n"
+	    "                     0 picks a free one); the port is printed as 'ready port=N'\n"
+	    "  --image FILE       a JPEG to hand out on capture; repeat for several, used in turn\n"
+	    "  --synth WxH        generate a photo-like JPEG of that size instead\n"
+	    "  --fault MODE[:N]   break the next N captures (default 1): busy, no-complete,\n"
+	    "                     drop-download, silent; or refuse the next N connections: refuse\n"
+	    "  --manufacturer S   DeviceInfo manufacturer (default 'RETAS Test Devices')\n"
+	    "  --model S          DeviceInfo model (default 'Virtual PTP/IP Camera')\n"
+	    "  --stdin            read control lines from stdin ('fault MODE[:N]', 'objects',\n"
+	    "                     'quit') and exit when stdin ends\n"
+	    "  --help             this text\n");
 }
 
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"port", required_argument, NULL, 'p'},
-		{"image", required_argument, NULL, 'i'},
-		{"synth", required_argument, NULL, 's'},
-		{"fault", required_argument, NULL, 'f'},
-		{"manufacturer", required_argument, NULL, 'M'},
-		{"model", required_argument, NULL, 'm'},
-		{"stdin", no_argument, NULL, 'S'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
+	    {"port", required_argument, NULL, 'p'},
+	    {"image", required_argument, NULL, 'i'},
+	    {"synth", required_argument, NULL, 's'},
+	    {"fault", required_argument, NULL, 'f'},
+	    {"manufacturer", required_argument, NULL, 'M'},
+	    {"model", required_argument, NULL, 'm'},
+	    {"stdin", no_argument, NULL, 'S'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
 	struct camera c = {
-		.listen_fd = -1,
-		.cmd_fd = -1,
-		.evt_fd = -1,
-		.next_handle = 0x00000101,
-		.manufacturer = "RETAS Test Devices",
-		.model = "Virtual PTP/IP Camera",
+	    .listen_fd = -1,
+	    .cmd_fd = -1,
+	    .evt_fd = -1,
+	    .next_handle = 0x00000101,
+	    .manufacturer = "RETAS Test Devices",
+	    .model = "Virtual PTP/IP Camera",
 	};
 	struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons(15740)};
 	socklen_t alen = sizeof(addr);
@@ -1079,10 +1081,10 @@ int main(int argc, char **argv)
 
 	while (!stop_requested) {
 		struct pollfd pfd[4] = {
-			{.fd = c.listen_fd, .events = POLLIN},
-			{.fd = c.cmd_fd, .events = POLLIN},
-			{.fd = c.evt_fd, .events = POLLIN},
-			{.fd = c.watch_stdin ? STDIN_FILENO : -1, .events = POLLIN},
+		    {.fd = c.listen_fd, .events = POLLIN},
+		    {.fd = c.cmd_fd, .events = POLLIN},
+		    {.fd = c.evt_fd, .events = POLLIN},
+		    {.fd = c.watch_stdin ? STDIN_FILENO : -1, .events = POLLIN},
 		};
 
 		if (poll(pfd, 4, -1) < 0) {
@@ -1091,7 +1093,8 @@ int main(int argc, char **argv)
 			break;
 		}
 		if (pfd[3].revents) {
-			ssize_t n = read(STDIN_FILENO, line + line_len, sizeof(line) - 1 - line_len);
+			ssize_t n =
+			    read(STDIN_FILENO, line + line_len, sizeof(line) - 1 - line_len);
 			bool go_on = n > 0;
 
 			if (n > 0) {

@@ -44,8 +44,11 @@ struct fixture {
 
 static void make_image(struct fixture *f, int i, int w, int h, int orientation)
 {
-	struct synth_opts o = {.width = w, .height = h, .orientation = orientation,
-			       .pattern = SYNTH_PHOTO, .seed = (uint32_t)(i + 7)};
+	struct synth_opts o = {.width = w,
+			       .height = h,
+			       .orientation = orientation,
+			       .pattern = SYNTH_PHOTO,
+			       .seed = (uint32_t)(i + 7)};
 
 	assert_int_equal(synth_jpeg(&o, &f->data[i], &f->len[i]), 0);
 	snprintf(f->img[i], sizeof(f->img[i]), "%s/photo-%d.jpg", home, i);
@@ -125,8 +128,8 @@ static void expect_photo(struct fixture *f, int i)
 	assert_true(shot.deleted);
 	/* Leftovers of an earlier failed capture may be deleted first. */
 	do {
-		assert_int_equal(vcam_wait_line(&f->vc, "deleted handle=", 2000, line, sizeof(line)),
-				 0);
+		assert_int_equal(
+		    vcam_wait_line(&f->vc, "deleted handle=", 2000, line, sizeof(line)), 0);
 	} while (!strstr(line, shot.name));
 	cam_shot_clear(&shot);
 }
@@ -250,7 +253,8 @@ static void camera_held_by_another_initiator(void **state)
 	assert_string_equal(err.reason, "camera.held");
 	cam_close(f.dev);
 	f.dev = NULL;
-	assert_int_equal(cam_capture(other, retas_time_mono_ms() + 5000, NULL, NULL, &shot, &err), 0);
+	assert_int_equal(cam_capture(other, retas_time_mono_ms() + 5000, NULL, NULL, &shot, &err),
+			 0);
 	assert_memory_equal(shot.jpeg, f.data[1], f.len[1]);
 	cam_shot_clear(&shot);
 	cam_close(other);
@@ -350,6 +354,34 @@ static void camera_config_refused(void **state)
 	assert_int_equal(cam_open(&cam_gphoto2_ops, &cfg, &dev, &err), -EINVAL);
 	assert_string_equal(err.reason, "camera.port");
 	assert_null(dev);
+}
+
+/* A driver that leaves members out: the class answers -EOPNOTSUPP. */
+static int bare_open(const struct cam_config *cfg, struct cam_device **out, struct retas_error *err)
+{
+	static const struct cam_ops bare = {.name = "bare"};
+	static struct cam_device dev = {.ops = &bare};
+
+	*out = &dev;
+	return 0;
+}
+
+static void camera_ops_missing_members(void **state)
+{
+	static const struct cam_ops none = {.name = "none"};
+	static const struct cam_ops only_open = {.name = "bare", .open = bare_open};
+	struct cam_device *dev = NULL;
+	struct retas_error err = {0};
+	struct cam_shot shot = {0};
+	struct cam_info info;
+
+	assert_int_equal(cam_open(&none, NULL, &dev, &err), -EOPNOTSUPP);
+	assert_int_equal(cam_open(&only_open, NULL, &dev, &err), 0);
+	assert_int_equal(cam_capture(dev, 0, NULL, NULL, &shot, &err), -EOPNOTSUPP);
+	assert_string_equal(err.reason, "camera.unsupported");
+	assert_int_equal(cam_describe(dev, 0, &info, &err), -EOPNOTSUPP);
+	cam_close(dev);
+	cam_close(NULL);
 }
 
 static void camera_describe(void **state)
@@ -484,8 +516,9 @@ static void camera_cli_saves_photo(void **state)
 {
 	struct fixture f = {0};
 	char out[4096], save[300];
-	const char *args[] = {"devices", "test", "camera", "--model", "PTP/IP Camera", "--port",
-			      NULL, "--save", save, "--timeout", "20", NULL};
+	const char *args[] = {"devices", "test", "camera", "--model", "PTP/IP Camera",
+			      "--port",	 NULL,	 "--save", save,      "--timeout",
+			      "20",	 NULL};
 	struct cam_photo check = {0};
 	struct retas_error err = {0};
 	uint8_t *data = NULL;
@@ -520,8 +553,8 @@ static void camera_cli_reports_no_camera(void **state)
 {
 	struct fixture f = {0};
 	char out[4096];
-	const char *args[] = {"devices", "test", "camera", "--model", "PTP/IP Camera", "--port",
-			      NULL, NULL};
+	const char *args[] = {"devices",       "test",	 "camera", "--model",
+			      "PTP/IP Camera", "--port", NULL,	   NULL};
 
 	start(&f, NULL);
 	cam_close(f.dev);
@@ -583,23 +616,24 @@ static void keep_ptp2_loaded(void)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(camera_capture_byte_identical),
-		cmocka_unit_test(camera_capture_repeated),
-		cmocka_unit_test(camera_fault_busy),
-		cmocka_unit_test(camera_fault_never_completes),
-		cmocka_unit_test(camera_fault_closes_mid_download),
-		cmocka_unit_test(camera_fault_falls_silent),
-		cmocka_unit_test(camera_fault_refuses_connection),
-		cmocka_unit_test(camera_held_by_another_initiator),
-		cmocka_unit_test(camera_absent_then_back),
-		cmocka_unit_test(camera_restart_between_captures),
-		cmocka_unit_test(camera_not_a_jpeg),
-		cmocka_unit_test(camera_config_refused),
-		cmocka_unit_test(camera_describe),
-		cmocka_unit_test(camera_worker_posts_result),
-		cmocka_unit_test(camera_original_normalised),
-		cmocka_unit_test(camera_cli_saves_photo),
-		cmocka_unit_test(camera_cli_reports_no_camera),
+	    cmocka_unit_test(camera_capture_byte_identical),
+	    cmocka_unit_test(camera_capture_repeated),
+	    cmocka_unit_test(camera_fault_busy),
+	    cmocka_unit_test(camera_fault_never_completes),
+	    cmocka_unit_test(camera_fault_closes_mid_download),
+	    cmocka_unit_test(camera_fault_falls_silent),
+	    cmocka_unit_test(camera_fault_refuses_connection),
+	    cmocka_unit_test(camera_held_by_another_initiator),
+	    cmocka_unit_test(camera_absent_then_back),
+	    cmocka_unit_test(camera_restart_between_captures),
+	    cmocka_unit_test(camera_not_a_jpeg),
+	    cmocka_unit_test(camera_config_refused),
+	    cmocka_unit_test(camera_describe),
+	    cmocka_unit_test(camera_ops_missing_members),
+	    cmocka_unit_test(camera_worker_posts_result),
+	    cmocka_unit_test(camera_original_normalised),
+	    cmocka_unit_test(camera_cli_saves_photo),
+	    cmocka_unit_test(camera_cli_reports_no_camera),
 	};
 	const char *tmp = getenv("TMPDIR");
 	int r;

@@ -27,8 +27,12 @@
 static uint8_t *synth(int w, int h, int orientation, int big_endian, enum synth_pattern pattern,
 		      int level, size_t *len)
 {
-	struct synth_opts o = {.width = w, .height = h, .orientation = orientation,
-			       .big_endian = big_endian, .pattern = pattern, .level = level,
+	struct synth_opts o = {.width = w,
+			       .height = h,
+			       .orientation = orientation,
+			       .big_endian = big_endian,
+			       .pattern = pattern,
+			       .level = level,
 			       .seed = 3};
 	uint8_t *out = NULL;
 
@@ -66,8 +70,8 @@ static uint8_t *decode(const uint8_t *jpeg, size_t len, int *w, int *h)
 /* The quadrant colours seen where they should be, within JPEG's error. */
 static void assert_quadrants(const uint8_t *rgb, int w, int h)
 {
-	const int at[4][2] = {{w / 4, h / 4}, {3 * w / 4, h / 4}, {w / 4, 3 * h / 4},
-			      {3 * w / 4, 3 * h / 4}};
+	const int at[4][2] = {
+	    {w / 4, h / 4}, {3 * w / 4, h / 4}, {w / 4, 3 * h / 4}, {3 * w / 4, 3 * h / 4}};
 
 	for (int q = 0; q < 4; q++) {
 		const uint8_t *p = rgb + ((size_t)at[q][1] * w + at[q][0]) * 3;
@@ -117,8 +121,9 @@ static void photo_exif_orientations(void **state)
 				struct retas_error err = {0};
 				size_t len;
 				int w, h;
-				uint8_t *in = synth(landscape ? 1600 : 1200, landscape ? 1200 : 1600,
-						    o, be, SYNTH_QUADRANTS, 0, &len);
+				uint8_t *in =
+				    synth(landscape ? 1600 : 1200, landscape ? 1200 : 1600, o, be,
+					  SYNTH_QUADRANTS, 0, &len);
 				uint8_t *rgb;
 
 				assert_int_equal(cam_photo_normalise(in, len, NULL, &p, &err), 0);
@@ -418,15 +423,16 @@ static void photo_originals_kept_and_purged(void **state)
 	int64_t now = 1795000000000;
 
 	assert_non_null(mkdtemp(dir));
-	assert_int_equal(cam_original_keep(dir, "old.jpg", (const uint8_t *)"\xFF\xD8\xFF", 3, &err),
-			 0);
-	assert_int_equal(cam_original_keep(dir, "new.jpg", (const uint8_t *)"\xFF\xD8\xFF", 3, &err),
-			 0);
+	assert_int_equal(
+	    cam_original_keep(dir, "old.jpg", (const uint8_t *)"\xFF\xD8\xFF", 3, &err), 0);
+	assert_int_equal(
+	    cam_original_keep(dir, "new.jpg", (const uint8_t *)"\xFF\xD8\xFF", 3, &err), 0);
 	snprintf(path, sizeof(path), "%s/new.jpg", dir);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
 	assert_int_equal(st.st_size, 3);
-	assert_int_equal(cam_original_keep(dir, "../x.jpg", (const uint8_t *)"a", 1, &err), -EINVAL);
+	assert_int_equal(cam_original_keep(dir, "../x.jpg", (const uint8_t *)"a", 1, &err),
+			 -EINVAL);
 	assert_int_equal(cam_original_keep(dir, ".hidden.jpg", (const uint8_t *)"a", 1, &err),
 			 -EINVAL);
 	snprintf(path, sizeof(path), "%s/notes.txt", dir);
@@ -450,16 +456,16 @@ static void photo_originals_kept_and_purged(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(photo_large_original_default_size),
-		cmocka_unit_test(photo_exif_orientations),
-		cmocka_unit_test(photo_configured_size),
-		cmocka_unit_test(photo_hints),
-		cmocka_unit_test(photo_refuses_non_jpeg),
-		cmocka_unit_test(photo_refuses_truncated),
-		cmocka_unit_test(photo_refuses_huge_header),
-		cmocka_unit_test(photo_fuzz_mutations),
-		cmocka_unit_test(photo_exif_malformed),
-		cmocka_unit_test(photo_originals_kept_and_purged),
+	    cmocka_unit_test(photo_large_original_default_size),
+	    cmocka_unit_test(photo_exif_orientations),
+	    cmocka_unit_test(photo_configured_size),
+	    cmocka_unit_test(photo_hints),
+	    cmocka_unit_test(photo_refuses_non_jpeg),
+	    cmocka_unit_test(photo_refuses_truncated),
+	    cmocka_unit_test(photo_refuses_huge_header),
+	    cmocka_unit_test(photo_fuzz_mutations),
+	    cmocka_unit_test(photo_exif_malformed),
+	    cmocka_unit_test(photo_originals_kept_and_purged),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

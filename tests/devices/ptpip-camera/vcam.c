@@ -86,8 +86,8 @@ int vcam_wait_line(struct vcam *vc, const char *prefix, int timeout_ms, char *li
 
 		while ((nl = memchr(vc->buf, '\n', vc->len))) {
 			size_t n = (size_t)(nl - vc->buf);
-			bool match = strncmp(vc->buf, prefix, strlen(prefix)) == 0 &&
-				     n >= strlen(prefix);
+			bool match =
+			    strncmp(vc->buf, prefix, strlen(prefix)) == 0 && n >= strlen(prefix);
 
 			*nl = 0;
 			if (getenv("VCAM_TRACE"))
