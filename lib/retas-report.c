@@ -16,6 +16,7 @@
 
 #include "retas-i18n.h"
 #include "retas-json.h"
+#include "retas-jws.h"
 #include "retas-report.h"
 #include "retas-util.h"
 #include "retas-uuid.h"
@@ -849,6 +850,17 @@ static json_object *report_json(const struct retas_report *r)
 	return o;
 }
 
+int retas_report_json_object(const struct retas_report *r, json_object **out,
+			     struct retas_error *err)
+{
+	json_object *o = report_json(r);
+
+	if (!o)
+		return retas_error_set(err, -ENOMEM, "report.memory", N_("Out of memory."));
+	*out = o;
+	return 0;
+}
+
 int retas_report_to_json(const struct retas_report *r, char **out, size_t *len,
 			 struct retas_error *err)
 {
@@ -1196,18 +1208,26 @@ int retas_report_from_json(const char *json, size_t len, struct retas_report **o
 			   struct retas_error *err)
 {
 	_cleanup_(json_object_putp) json_object *o = NULL;
+
+	if (len > RETAS_REPORT_MAX_JSON)
+		return retas_error_set(err, -E2BIG, "report.size",
+				       N_("The report is larger than %u bytes."),
+				       RETAS_REPORT_MAX_JSON);
+	if (retas_json_parse(json, len, &o) < 0)
+		return retas_error_set(err, -EINVAL, "report.json",
+				       N_("The report is not a JSON object."));
+	return retas_report_from_object(o, out, err);
+}
+
+int retas_report_from_object(json_object *o, struct retas_report **out, struct retas_error *err)
+{
 	struct retas_report *rep = NULL;
 	struct retas_report_header h;
 	struct reader rd = {.err = err};
 	json_object *sis, *ins, *sum;
 	int r;
 
-	if (len > RETAS_REPORT_MAX_JSON)
-		return retas_error_set(err, -E2BIG, "report.size",
-				       N_("The report is larger than %u bytes."),
-				       RETAS_REPORT_MAX_JSON);
-	r = retas_json_parse(json, len, &o);
-	if (r < 0 || !json_object_is_type(o, json_type_object)) {
+	if (!json_object_is_type(o, json_type_object)) {
 		r = retas_error_set(err, -EINVAL, "report.json",
 				    N_("The report is not a JSON object."));
 		goto out;
@@ -1276,6 +1296,35 @@ int retas_report_from_json(const char *json, size_t len, struct retas_report **o
 out:
 	retas_report_free(rep);
 	return r;
+}
+
+/* --- signature ---------------------------------------------------------- */
+
+int retas_report_sign(const struct retas_report *r, const uint8_t sk[64], const char *kid,
+		      char **out, struct retas_error *err)
+{
+	_cleanup_(freep) char *json = NULL;
+	size_t len;
+	int res;
+
+	res = retas_report_to_json(r, &json, &len, err);
+	if (res < 0)
+		return res;
+	return retas_jws_sign(json, len, RETAS_REPORT_JWS_TYP, kid, sk, out, err);
+}
+
+int retas_report_verify(const char *token, size_t len, const uint8_t pk[32],
+			struct retas_report **out, struct retas_error *err)
+{
+	struct retas_jws *jws = NULL;
+	int res;
+
+	res = retas_jws_verify(token, len, pk, RETAS_REPORT_JWS_TYP, &jws, err);
+	if (res < 0)
+		return res;
+	res = retas_report_from_json((const char *)jws->payload, jws->payload_len, out, err);
+	retas_jws_free(jws);
+	return res;
 }
 
 /* --- CSV ----------------------------------------------------------------- */

@@ -16,6 +16,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <json-c/json.h>
 #include <stdint.h>
 
 #include "retas-error.h"
@@ -198,6 +199,11 @@ bool retas_report_equal(const struct retas_report *a, const struct retas_report 
 int retas_report_to_json(const struct retas_report *r, char **out, size_t *len,
 			 struct retas_error *err);
 
+/* The same as a new json-c object the caller puts (e.g. to hand to
+ * retas_manifest_set_report). */
+int retas_report_json_object(const struct retas_report *r, json_object **out,
+			     struct retas_error *err);
+
 /*
  * Reads a report from len bytes of JSON, validating every member: a wrong or
  * missing field is -EINVAL with err->reason "report.json" and a message
@@ -207,6 +213,9 @@ int retas_report_to_json(const struct retas_report *r, char **out, size_t *len,
  */
 int retas_report_from_json(const char *json, size_t len, struct retas_report **out,
 			   struct retas_error *err);
+/* The same from a parsed object (e.g. a manifest's "report"); o is
+ * borrowed. */
+int retas_report_from_object(json_object *o, struct retas_report **out, struct retas_error *err);
 
 /*
  * One CSV row per student after a header row, RFC 4180 (comma, CRLF, fields

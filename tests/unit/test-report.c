@@ -8,8 +8,11 @@
 #include <stdint.h>
 #include <string.h>
 #include <cmocka.h>
+#include <sodium.h>
 
 #include "retas-json.h"
+#include "retas-jws.h"
+#include "retas-manifest.h"
 #include "retas-report.h"
 #include "retas-util.h"
 
@@ -401,6 +404,82 @@ static void report_header_refusals(void **state)
 	retas_report_free(r);
 }
 
+static void report_sign_verify(void **state)
+{
+	struct retas_report *r = fix_class_of_five(), *back = NULL;
+	uint8_t pk[32], sk[64], pk2[32], sk2[64];
+	struct retas_jws *peek = NULL;
+	struct retas_error e = {0};
+	char kid[17], *token = NULL, *dot;
+
+	assert_non_null(r);
+	assert_int_equal(sodium_init() >= 0, 1);
+	crypto_sign_keypair(pk, sk);
+	crypto_sign_keypair(pk2, sk2);
+	retas_key_id(pk, kid);
+	assert_int_equal(retas_report_sign(r, sk, kid, &token, &e), 0);
+	assert_int_equal(retas_jws_peek(token, strlen(token), &peek, &e), 0);
+	assert_string_equal(peek->typ, "retas-laporan+jws");
+	assert_string_equal(peek->kid, kid);
+	retas_jws_free(peek);
+	assert_int_equal(retas_report_verify(token, strlen(token), pk, &back, &e), 0);
+	assert_true(retas_report_equal(r, back));
+	retas_report_free(back);
+	back = NULL;
+	/* Another van's key; a changed payload. */
+	assert_true(retas_report_verify(token, strlen(token), pk2, &back, &e) < 0);
+	assert_string_equal(e.reason, "jws.signature");
+	dot = strchr(token, '.');
+	dot[5] = dot[5] == 'A' ? 'B' : 'A';
+	assert_true(retas_report_verify(token, strlen(token), pk, &back, &e) < 0);
+	assert_null(back);
+	free(token);
+	/* A report signed as something else is not a report. */
+	{
+		char *json = NULL, *other = NULL;
+		size_t len;
+
+		assert_int_equal(retas_report_to_json(r, &json, &len, &e), 0);
+		assert_int_equal(retas_jws_sign(json, len, "retas-manifest+jws", NULL, sk, &other,
+						&e),
+				 0);
+		assert_true(retas_report_verify(other, strlen(other), pk, &back, &e) < 0);
+		assert_string_equal(e.reason, "jws.typ");
+		free(json);
+		free(other);
+	}
+	retas_report_free(r);
+}
+
+/* The draft report rides in the batch manifest as an object and comes out
+ * at head office as the same report. */
+static void report_in_manifest_round_trip(void **state)
+{
+	struct retas_report *r = fix_class_of_five(), *back = NULL;
+	struct retas_manifest *m = NULL, *got = NULL;
+	struct retas_error e = {0};
+	uint8_t pk[32], sk[64];
+	json_object *o = NULL;
+	char *token = NULL;
+
+	assert_non_null(r);
+	assert_int_equal(sodium_init() >= 0, 1);
+	crypto_sign_keypair(pk, sk);
+	assert_int_equal(retas_manifest_new("MPK-01", r->h.st_nomor, FIX_CLOSED_MS, &m), 0);
+	assert_int_equal(retas_report_json_object(r, &o, &e), 0);
+	retas_manifest_set_report(m, o);
+	assert_int_equal(retas_manifest_sign(m, sk, &token, &e), 0);
+	assert_int_equal(retas_manifest_verify(token, strlen(token), pk, &got, &e), 0);
+	assert_non_null(got->report);
+	assert_int_equal(retas_report_from_object(got->report, &back, &e), 0);
+	assert_true(retas_report_equal(r, back));
+	free(token);
+	retas_report_free(back);
+	retas_manifest_free(got);
+	retas_manifest_free(m);
+	retas_report_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -411,6 +490,8 @@ int main(void)
 		cmocka_unit_test(report_csv_exact_bytes),
 		cmocka_unit_test(report_add_student_refuses_inconsistent_rows),
 		cmocka_unit_test(report_header_refusals),
+		cmocka_unit_test(report_sign_verify),
+		cmocka_unit_test(report_in_manifest_round_trip),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
