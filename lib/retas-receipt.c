@@ -28,7 +28,7 @@
 #define PAGE_W RETAS_RECEIPT_WIDTH_PT
 #define PAGE_H RETAS_RECEIPT_HEIGHT_PT
 #define MARGIN 20.0
-#define QUIET 4                      /* modules of quiet zone each side */
+#define QUIET 4			     /* modules of quiet zone each side */
 #define QR_SIZE (55.0 * 72.0 / 25.4) /* 55 mm, quiet zone included */
 #define QR_MIN (30.0 * 72.0 / 25.4)
 #define LABEL_W 58.0
@@ -75,10 +75,9 @@ static int check(const struct retas_receipt *rc, struct retas_error *err)
 	if (!digits(rc->petugas_nip, 18))
 		return retas_error_set(err, -EINVAL, "receipt.nip",
 				       N_("The officer's NIP is not 18 digits."));
-	if (rc->record_only &&
-	    (!retas_date_is_valid(rc->eligible_on.year, rc->eligible_on.month,
-				  rc->eligible_on.day) ||
-	     retas_date_cmp(&rc->eligible_on, &rc->tanggal) <= 0))
+	if (rc->record_only && (!retas_date_is_valid(rc->eligible_on.year, rc->eligible_on.month,
+						     rc->eligible_on.day) ||
+				retas_date_cmp(&rc->eligible_on, &rc->tanggal) <= 0))
 		return retas_error_set(err, -EINVAL, "receipt.eligible",
 				       N_("A record-only receipt needs the date the student turns "
 					  "17, after the recording date."));
@@ -156,8 +155,8 @@ static void field(cairo_t *cr, double *y, const char *label, const char *value, 
  * for a raster target the module size and origin are rounded to whole
  * pixels, drawn in device space.
  */
-static double draw_qr(cairo_t *cr, const QRcode *qr, double x, double y, double size,
-		      double scale, bool raster)
+static double draw_qr(cairo_t *cr, const QRcode *qr, double x, double y, double size, double scale,
+		      bool raster)
 {
 	int n = qr->width + 2 * QUIET;
 	double m, ox, oy;
@@ -230,7 +229,8 @@ static void draw(cairo_t *cr, const struct retas_receipt *rc, const QRcode *qr, 
 	cairo_stroke(cr);
 	y += 9;
 	lines(cr, MARGIN, w, &y, true, 10, 13, 1, "TANDA TERIMA PEREKAMAN KTP-el");
-	lines(cr, MARGIN, w, &y, false, 7, 9, 1, "Rekam Identitas KTP Elektronik di Sekolah (RETAS)");
+	lines(cr, MARGIN, w, &y, false, 7, 9, 1,
+	      "Rekam Identitas KTP Elektronik di Sekolah (RETAS)");
 	y += 8;
 
 	if (retas_nik_is_masked(rc->nik))
@@ -323,7 +323,8 @@ int retas_receipt_pdf(const struct retas_receipt *rc, uint8_t **out, size_t *len
 	retas_date_format(&rc->tanggal, date);
 	snprintf(meta, sizeof(meta), "%sT00:00:00+07:00", date);
 	cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_CREATE_DATE, meta);
-	cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_TITLE, "Tanda Terima Perekaman KTP-el");
+	cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_TITLE,
+				       "Tanda Terima Perekaman KTP-el");
 	cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_CREATOR, "RETAS " RETAS_VERSION);
 	cr = cairo_create(s);
 	font_options(cr);
@@ -394,7 +395,7 @@ static int png_encode(cairo_surface_t *s, struct png_out *o)
 			unsigned rr = (v >> 16) & 0xff, gg = (v >> 8) & 0xff, bb = v & 0xff;
 
 			grey[(size_t)y * (size_t)w + (size_t)x] =
-				(unsigned char)((rr * 77 + gg * 150 + bb * 29 + 128) >> 8);
+			    (unsigned char)((rr * 77 + gg * 150 + bb * 29 + 128) >> 8);
 		}
 		rows[y] = grey + (size_t)y * (size_t)w;
 	}
@@ -455,7 +456,8 @@ int retas_receipt_png(const struct retas_receipt *rc, uint8_t **out, size_t *len
 	if (r == 0) {
 		r = png_encode(s, &o);
 		if (r < 0)
-			r = retas_error_set(err, r, r == -ENOMEM ? "receipt.memory" : "receipt.render",
+			r = retas_error_set(err, r,
+					    r == -ENOMEM ? "receipt.memory" : "receipt.render",
 					    N_("The receipt image could not be written."));
 	}
 	cairo_surface_destroy(s);

@@ -27,13 +27,13 @@
 #define RETAS_RECEIPT_HEIGHT_PT 419.528
 
 struct retas_receipt {
-	const char *nama;         /* UTF-8, 1..100 bytes */
-	const char *nik;          /* 16 digits or already masked; printed masked */
-	const char *sekolah;      /* UTF-8, 1..127 bytes */
-	const char *npsn;         /* 8 digits */
+	const char *nama;	   /* UTF-8, 1..100 bytes */
+	const char *nik;	   /* 16 digits or already masked; printed masked */
+	const char *sekolah;	   /* UTF-8, 1..127 bytes */
+	const char *npsn;	   /* 8 digits */
 	struct retas_date tanggal; /* the recording date */
-	const char *petugas_nama; /* UTF-8, 1..100 bytes */
-	const char *petugas_nip;  /* 18 digits */
+	const char *petugas_nama;  /* UTF-8, 1..100 bytes */
+	const char *petugas_nip;   /* 18 digits */
 	bool record_only;
 	struct retas_date eligible_on; /* the 17th birthday, when record_only */
 	/* The QR code's content, opaque to this module (its format is the

@@ -73,7 +73,8 @@ size_t retas_render_wrap(cairo_t *cr, const char *s, double width, struct retas_
 	while (pos < len) {
 		size_t end = pos, fit = pos;
 
-		if (n + 1 == max) {
+		/* Most cells fit whole: one measurement instead of one per word. */
+		if (n + 1 == max || retas_render_width(cr, s + pos, len - pos) <= width) {
 			out[n++] = (struct retas_render_span){s + pos, len - pos};
 			break;
 		}
@@ -128,13 +129,13 @@ void retas_render_text(cairo_t *cr, double x, double y, int align, const char *s
 }
 
 static const char *const months[12] = {
-	"Januari", "Februari", "Maret",     "April",   "Mei",      "Juni",
-	"Juli",    "Agustus",  "September", "Oktober", "November", "Desember",
+    "Januari", "Februari", "Maret",	"April",   "Mei",      "Juni",
+    "Juli",    "Agustus",  "September", "Oktober", "November", "Desember",
 };
 
 /* 1970-01-01 was a Thursday (Kamis). */
 static const char *const weekdays[7] = {
-	"Kamis", "Jumat", "Sabtu", "Minggu", "Senin", "Selasa", "Rabu",
+    "Kamis", "Jumat", "Sabtu", "Minggu", "Senin", "Selasa", "Rabu",
 };
 
 void retas_render_date(const struct retas_date *d, bool weekday, char *buf, size_t size)

@@ -193,25 +193,30 @@ static void row(struct pdf *p, const char *const *cells, bool bold, bool head)
 		cairo_t *cr = p->cr;
 
 		retas_render_font(cr, bold || head, TABLE_SIZE);
+		/* The row's cell borders as one path, one stroke. */
+		for (size_t i = 0; i < p->ncols; i++) {
+			cairo_rectangle(cr, x, p->y, p->cols[i].w, h);
+			x += p->cols[i].w;
+		}
+		if (head) {
+			cairo_set_source_rgb(cr, 0.88, 0.88, 0.88);
+			cairo_fill_preserve(cr);
+			cairo_set_source_rgb(cr, 0, 0, 0);
+		}
 		cairo_set_line_width(cr, 0.5);
+		cairo_stroke(cr);
+		x = MARGIN_X;
 		for (size_t i = 0; i < p->ncols; i++) {
 			const struct col *c = &p->cols[i];
 			double ax = c->align == 1   ? x + c->w / 2
 				    : c->align == 2 ? x + c->w - CELL_PAD
 						    : x + CELL_PAD;
 
-			cairo_rectangle(cr, x, p->y, c->w, h);
-			if (head) {
-				cairo_set_source_rgb(cr, 0.88, 0.88, 0.88);
-				cairo_fill_preserve(cr);
-				cairo_set_source_rgb(cr, 0, 0, 0);
-			}
-			cairo_stroke(cr);
 			for (size_t k = 0; k < n[i]; k++)
-				retas_render_text(cr, head ? x + c->w / 2 : ax,
-						  p->y + CELL_PAD + TABLE_SIZE + (double)k * TABLE_LH,
-						  head ? 1 : c->align, lines[i][k].start,
-						  lines[i][k].len);
+				retas_render_text(
+				    cr, head ? x + c->w / 2 : ax,
+				    p->y + CELL_PAD + TABLE_SIZE + (double)k * TABLE_LH,
+				    head ? 1 : c->align, lines[i][k].start, lines[i][k].len);
 			x += c->w;
 		}
 	}
@@ -304,9 +309,9 @@ static void count_row(struct pdf *p, const char *label, unsigned a, unsigned b, 
 static void section_targets(struct pdf *p)
 {
 	static const struct col cols[] = {
-		{"Uraian", CONTENT_W - 160, 0},
-		{"Sasaran", 80, 2},
-		{"Direkam", 80, 2},
+	    {"Uraian", CONTENT_W - 160, 0},
+	    {"Sasaran", 80, 2},
+	    {"Direkam", 80, 2},
 	};
 	const struct retas_report_counts *c = &p->c;
 	char buf[160];
@@ -332,18 +337,18 @@ static void section_targets(struct pdf *p)
 static void section_not_recorded(struct pdf *p)
 {
 	static const struct col cols[] = {
-		{"Alasan", CONTENT_W - 80, 0},
-		{"Jumlah", 80, 2},
+	    {"Alasan", CONTENT_W - 80, 0},
+	    {"Jumlah", 80, 2},
 	};
 	static const struct {
 		enum retas_report_status st;
 		const char *label;
 	} rows[] = {
-		{RETAS_REPORT_ABSENT, "Tidak hadir"},
-		{RETAS_REPORT_INVALID_NIK, "NIK tidak valid"},
-		{RETAS_REPORT_ALREADY_RECORDED, "Sudah direkam"},
-		{RETAS_REPORT_REFUSED, "Menolak direkam"},
-		{RETAS_REPORT_DEVICE_FAILURE, "Gangguan perangkat"},
+	    {RETAS_REPORT_ABSENT, "Tidak hadir"},
+	    {RETAS_REPORT_INVALID_NIK, "NIK tidak valid"},
+	    {RETAS_REPORT_ALREADY_RECORDED, "Sudah direkam"},
+	    {RETAS_REPORT_REFUSED, "Menolak direkam"},
+	    {RETAS_REPORT_DEVICE_FAILURE, "Gangguan perangkat"},
 	};
 	char n[16], buf[128];
 	const char *cells[2] = {NULL, n};
@@ -376,8 +381,8 @@ static void capitalised(const char *s, char *buf, size_t size)
 static void section_exceptions(struct pdf *p)
 {
 	static const struct col cols[] = {
-		{"Jari", CONTENT_W - 5 * 62, 0}, {"Tidak ada", 62, 2}, {"Diperban", 62, 2},
-		{"Bekas luka", 62, 2},           {"Tidak terbaca", 62, 2}, {"Jumlah", 62, 2},
+	    {"Jari", CONTENT_W - 5 * 62, 0}, {"Tidak ada", 62, 2},     {"Diperban", 62, 2},
+	    {"Bekas luka", 62, 2},	     {"Tidak terbaca", 62, 2}, {"Jumlah", 62, 2},
 	};
 	char v[6][32];
 	const char *cells[6] = {v[0], v[1], v[2], v[3], v[4], v[5]};
@@ -418,8 +423,11 @@ static void tenths_text(unsigned long long tenths, char *buf, size_t size)
 static void section_quality(struct pdf *p)
 {
 	static const struct col cols[] = {
-		{"Jari", CONTENT_W - 4 * 70, 0}, {"Jumlah", 70, 2},    {"Minimum", 70, 2},
-		{"Rata-rata", 70, 2},            {"Maksimum", 70, 2},
+	    {"Jari", CONTENT_W - 4 * 70, 0},
+	    {"Jumlah", 70, 2},
+	    {"Minimum", 70, 2},
+	    {"Rata-rata", 70, 2},
+	    {"Maksimum", 70, 2},
 	};
 	char v[5][32];
 	const char *cells[5] = {v[0], v[1], v[2], v[3], v[4]};
@@ -451,10 +459,10 @@ static void section_quality(struct pdf *p)
 static void section_incidents(struct pdf *p)
 {
 	static const struct col cols[] = {
-		{"No", 28, 2},
-		{"Waktu", 70, 0},
-		{"Perangkat", 110, 0},
-		{"Keterangan", CONTENT_W - 208, 0},
+	    {"No", 28, 2},
+	    {"Waktu", 70, 0},
+	    {"Perangkat", 110, 0},
+	    {"Keterangan", CONTENT_W - 208, 0},
 	};
 	const struct retas_report *r = p->r;
 	char no[16], when[64];
@@ -478,7 +486,8 @@ static void section_incidents(struct pdf *p)
 			char t[32];
 
 			snprintf(t, sizeof(t), "%s", when);
-			snprintf(when, sizeof(when), "%02d-%02d-%04d %s", d.day, d.month, d.year, t);
+			snprintf(when, sizeof(when), "%02d-%02d-%04d %s", d.day, d.month, d.year,
+				 t);
 		}
 		cells[2] = retas_device_label(n->device);
 		cells[3] = n->what;
@@ -512,7 +521,7 @@ static void section_time(struct pdf *p)
 	kv(p, "Standar waktu SOP (langkah 5)", buf);
 	if (c->duration_min >= 0 && c->total.recorded) {
 		tenths_text(((unsigned long long)c->duration_min * 10 + c->total.recorded / 2) /
-				    c->total.recorded,
+				c->total.recorded,
 			    avg, sizeof(avg));
 		snprintf(buf, sizeof(buf), "%s menit", avg);
 		kv(p, "Rata-rata per siswa direkam", buf);
@@ -555,8 +564,8 @@ static void status_text(const struct retas_report_student *s, char *buf, size_t 
 static void section_students(struct pdf *p)
 {
 	static const struct col cols[] = {
-		{"No", 28, 2},  {"NIK", 90, 0},   {"Nama", 150, 0},
-		{"Kelas", 60, 0}, {"L/P", 26, 1}, {"Status", CONTENT_W - 354, 0},
+	    {"No", 28, 2},    {"NIK", 90, 0}, {"Nama", 150, 0},
+	    {"Kelas", 60, 0}, {"L/P", 26, 1}, {"Status", CONTENT_W - 354, 0},
 	};
 	const struct retas_report *r = p->r;
 	char no[16], g[2] = {0}, status[400];

@@ -22,55 +22,54 @@
 #include "retas-uuid.h"
 
 static const char *const status_ids[RETAS_REPORT_N_STATUS] = {
-	[RETAS_REPORT_PENDING] = "pending",
-	[RETAS_REPORT_RECORDED] = "recorded",
-	[RETAS_REPORT_ABSENT] = "absent",
-	[RETAS_REPORT_INVALID_NIK] = "invalid-nik",
-	[RETAS_REPORT_ALREADY_RECORDED] = "already-recorded",
-	[RETAS_REPORT_REFUSED] = "refused",
-	[RETAS_REPORT_DEVICE_FAILURE] = "device-failure",
+    [RETAS_REPORT_PENDING] = "pending",
+    [RETAS_REPORT_RECORDED] = "recorded",
+    [RETAS_REPORT_ABSENT] = "absent",
+    [RETAS_REPORT_INVALID_NIK] = "invalid-nik",
+    [RETAS_REPORT_ALREADY_RECORDED] = "already-recorded",
+    [RETAS_REPORT_REFUSED] = "refused",
+    [RETAS_REPORT_DEVICE_FAILURE] = "device-failure",
 };
 
 static const char *const status_labels[RETAS_REPORT_N_STATUS] = {
-	[RETAS_REPORT_PENDING] = "Belum ditangani",
-	[RETAS_REPORT_RECORDED] = "Direkam",
-	[RETAS_REPORT_ABSENT] = "Tidak hadir",
-	[RETAS_REPORT_INVALID_NIK] = "NIK tidak valid",
-	[RETAS_REPORT_ALREADY_RECORDED] = "Sudah direkam",
-	[RETAS_REPORT_REFUSED] = "Menolak",
-	[RETAS_REPORT_DEVICE_FAILURE] = "Gangguan perangkat",
+    [RETAS_REPORT_PENDING] = "Belum ditangani",
+    [RETAS_REPORT_RECORDED] = "Direkam",
+    [RETAS_REPORT_ABSENT] = "Tidak hadir",
+    [RETAS_REPORT_INVALID_NIK] = "NIK tidak valid",
+    [RETAS_REPORT_ALREADY_RECORDED] = "Sudah direkam",
+    [RETAS_REPORT_REFUSED] = "Menolak",
+    [RETAS_REPORT_DEVICE_FAILURE] = "Gangguan perangkat",
 };
 
 static const char *const reason_ids[RETAS_FINGER_N_REASONS] = {
-	[RETAS_FINGER_MISSING] = "missing",
-	[RETAS_FINGER_BANDAGED] = "bandaged",
-	[RETAS_FINGER_SCARRED] = "scarred",
-	[RETAS_FINGER_UNREADABLE] = "unreadable",
+    [RETAS_FINGER_MISSING] = "missing",
+    [RETAS_FINGER_BANDAGED] = "bandaged",
+    [RETAS_FINGER_SCARRED] = "scarred",
+    [RETAS_FINGER_UNREADABLE] = "unreadable",
 };
 
 static const char *const reason_labels[RETAS_FINGER_N_REASONS] = {
-	[RETAS_FINGER_MISSING] = "tidak ada",
-	[RETAS_FINGER_BANDAGED] = "diperban",
-	[RETAS_FINGER_SCARRED] = "bekas luka",
-	[RETAS_FINGER_UNREADABLE] = "tidak terbaca",
+    [RETAS_FINGER_MISSING] = "tidak ada",
+    [RETAS_FINGER_BANDAGED] = "diperban",
+    [RETAS_FINGER_SCARRED] = "bekas luka",
+    [RETAS_FINGER_UNREADABLE] = "tidak terbaca",
 };
 
 /* ISO/IEC 19794-4 finger positions 1..10. */
 static const char *const finger_labels[RETAS_FINGERS] = {
-	"ibu jari kanan",   "telunjuk kanan", "jari tengah kanan", "jari manis kanan",
-	"kelingking kanan", "ibu jari kiri",  "telunjuk kiri",     "jari tengah kiri",
-	"jari manis kiri",  "kelingking kiri",
+    "ibu jari kanan", "telunjuk kanan", "jari tengah kanan", "jari manis kanan", "kelingking kanan",
+    "ibu jari kiri",  "telunjuk kiri",	"jari tengah kiri",  "jari manis kiri",	 "kelingking kiri",
 };
 
 static const struct {
 	const char *id, *label;
 } device_labels[] = {
-	{"fingerprint", "Pemindai sidik jari"},
-	{"camera", "Kamera"},
-	{"signature", "Alat tanda tangan"},
-	{"printer", "Printer"},
-	{"storage", "Penyimpanan"},
-	{"power", "Daya listrik"},
+    {"fingerprint", "Pemindai sidik jari"},
+    {"camera", "Kamera"},
+    {"signature", "Alat tanda tangan"},
+    {"printer", "Printer"},
+    {"storage", "Penyimpanan"},
+    {"power", "Daya listrik"},
 };
 
 const char *retas_report_status_id(enum retas_report_status s)
@@ -123,7 +122,8 @@ const char *retas_report_row_status(const struct retas_report_student *s)
 const char *retas_report_status_label(const struct retas_report_student *s)
 {
 	if (s->status != RETAS_REPORT_RECORDED)
-		return (unsigned)s->status < RETAS_REPORT_N_STATUS ? status_labels[s->status] : NULL;
+		return (unsigned)s->status < RETAS_REPORT_N_STATUS ? status_labels[s->status]
+								   : NULL;
 	if (s->record_only)
 		return "Direkam (rekam saja)";
 	if (s->n_exceptions > 0)
@@ -324,8 +324,7 @@ static int check_student(const struct retas_report_header *h, const struct retas
 				       N_("Only a recorded student has a record id."));
 	}
 	if (s->record_only) {
-		if (!date_ok(&s->eligible_on) ||
-		    retas_date_cmp(&s->eligible_on, &h->tanggal) <= 0)
+		if (!date_ok(&s->eligible_on) || retas_date_cmp(&s->eligible_on, &h->tanggal) <= 0)
 			return retas_error_set(err, -EINVAL, "report.eligible",
 					       N_("A record-only student needs the date they "
 						  "turn 17, after the session date."));
@@ -507,8 +506,8 @@ int retas_report_add_incident(struct retas_report *r, const struct retas_report_
 					  "(lowercase letters, digits, '-') and a description of "
 					  "at most %d bytes."),
 				       RETAS_REPORT_WHAT_MAX);
-	res = grow((void **)&r->incidents, &r->cap_incidents, r->n_incidents,
-		   sizeof(*r->incidents), RETAS_REPORT_MAX_INCIDENTS);
+	res = grow((void **)&r->incidents, &r->cap_incidents, r->n_incidents, sizeof(*r->incidents),
+		   RETAS_REPORT_MAX_INCIDENTS);
 	if (res == -E2BIG)
 		return retas_error_set(err, res, "report.incidents",
 				       N_("A report holds at most %d device incidents."),
@@ -536,7 +535,7 @@ void retas_report_counts(const struct retas_report *r, struct retas_report_count
 	for (size_t i = 0; i < r->n_students; i++) {
 		const struct retas_report_student *s = &r->students[i];
 		bool rec = s->status == RETAS_REPORT_RECORDED;
-		struct retas_report_band *g = s->gender == RETAS_GENDER_MALE     ? &c.male
+		struct retas_report_band *g = s->gender == RETAS_GENDER_MALE	 ? &c.male
 					      : s->gender == RETAS_GENDER_FEMALE ? &c.female
 										 : NULL;
 		struct retas_report_band *a = s->record_only ? &c.record_only : &c.print_eligible;
@@ -578,9 +577,8 @@ void retas_report_counts(const struct retas_report *r, struct retas_report_count
 	}
 	for (int st = RETAS_REPORT_ABSENT; st < RETAS_REPORT_N_STATUS; st++)
 		c.not_recorded += c.by_status[st];
-	c.duration_min = r->h.opened_ms && r->h.closed_ms
-				 ? (r->h.closed_ms - r->h.opened_ms) / 60000
-				 : -1;
+	c.duration_min =
+	    r->h.opened_ms && r->h.closed_ms ? (r->h.closed_ms - r->h.opened_ms) / 60000 : -1;
 	c.standard_min = (int64_t)r->h.sop_minutes * c.total.recorded;
 	*out = c;
 }
@@ -714,8 +712,7 @@ static json_object *mean_json(const struct retas_report_quality *q)
 static json_object *summary_json(const struct retas_report *r)
 {
 	struct retas_report_counts c;
-	json_object *o = json_object_new_object(), *nr = NULL, *ex = NULL, *per = NULL,
-		    *qa = NULL;
+	json_object *o = json_object_new_object(), *nr = NULL, *ex = NULL, *per = NULL, *qa = NULL;
 	bool ok = o != NULL;
 
 	retas_report_counts(r, &c);
@@ -746,9 +743,11 @@ static json_object *summary_json(const struct retas_report *r)
 		ok = push(qa, row);
 		ok = ok && add(row, "jari", json_object_new_int(f + 1));
 		ok = ok && add(row, "n", json_object_new_int64(q->count));
-		ok = ok && add_opt(row, "min", q->count, q->count ? json_object_new_int(q->min) : NULL);
+		ok = ok &&
+		     add_opt(row, "min", q->count, q->count ? json_object_new_int(q->min) : NULL);
 		ok = ok && add_opt(row, "rata", q->count, q->count ? mean_json(q) : NULL);
-		ok = ok && add_opt(row, "maks", q->count, q->count ? json_object_new_int(q->max) : NULL);
+		ok = ok &&
+		     add_opt(row, "maks", q->count, q->count ? json_object_new_int(q->max) : NULL);
 	}
 	ok = ok && add_opt(o, "durasi_menit", c.duration_min >= 0,
 			   c.duration_min >= 0 ? json_object_new_int64(c.duration_min) : NULL);
@@ -769,7 +768,8 @@ static json_object *student_json(const struct retas_report_student *s)
 	ok = ok && add(o, "nik", json_object_new_string(s->nik));
 	ok = ok && add(o, "nama", json_object_new_string(s->nama));
 	ok = ok && add(o, "kelas", json_object_new_string(s->kelas));
-	ok = ok && add_opt(o, "jenis_kelamin", s->gender, s->gender ? json_object_new_string(g) : NULL);
+	ok = ok &&
+	     add_opt(o, "jenis_kelamin", s->gender, s->gender ? json_object_new_string(g) : NULL);
 	ok = ok && add(o, "sasaran", json_object_new_boolean(s->on_list));
 	ok = ok && add(o, "status", json_object_new_string(status_ids[s->status]));
 	ok = ok && add(o, "rekam_saja", json_object_new_boolean(s->record_only));
@@ -783,7 +783,8 @@ static json_object *student_json(const struct retas_report_student *s)
 
 		ok = push(ex, e);
 		ok = ok && add(e, "jari", json_object_new_int(s->exceptions[k].finger));
-		ok = ok && add(e, "alasan", json_object_new_string(reason_ids[s->exceptions[k].reason]));
+		ok = ok &&
+		     add(e, "alasan", json_object_new_string(reason_ids[s->exceptions[k].reason]));
 	}
 	ok = ok && add(o, "kualitas", q = json_object_new_array());
 	for (int f = 0; ok && f < RETAS_FINGERS; f++)
@@ -1048,9 +1049,10 @@ static int read_header(struct reader *rd, json_object *o, struct retas_report_he
 		snprintf(rd->path, sizeof(rd->path), "petugas[%zu]", i);
 		if (!json_object_is_type(p, json_type_object))
 			return bad(rd, -EINVAL, "");
-		if ((r = rd_field(rd, p, "nip", h->petugas[i].nip, sizeof(h->petugas[i].nip))) < 0 ||
-		    (r = rd_field(rd, p, "nama", h->petugas[i].nama,
-				  sizeof(h->petugas[i].nama))) < 0)
+		if ((r = rd_field(rd, p, "nip", h->petugas[i].nip, sizeof(h->petugas[i].nip))) <
+			0 ||
+		    (r = rd_field(rd, p, "nama", h->petugas[i].nama, sizeof(h->petugas[i].nama))) <
+			0)
 			return r;
 	}
 	rd->path[0] = '\0';
@@ -1391,7 +1393,8 @@ int retas_report_to_csv(const struct retas_report *r, char **out, size_t *len,
 	buf_add(&b, header, sizeof(header) - 1);
 	for (size_t i = 0; i < r->n_students; i++) {
 		const struct retas_report_student *s = &r->students[i];
-		char no[24], g[2] = {(char)s->gender, 0}, elig[16] = "", ex[RETAS_FINGERS * 16] = "";
+		char no[24], g[2] = {(char)s->gender, 0}, elig[16] = "",
+			     ex[RETAS_FINGERS * 16] = "";
 		size_t exl = 0;
 
 		snprintf(no, sizeof(no), "%zu", i + 1);

@@ -45,21 +45,21 @@
 
 /* What became of a student in this session. */
 enum retas_report_status {
-	RETAS_REPORT_PENDING = 0,       /* on the list, not handled yet */
-	RETAS_REPORT_RECORDED,          /* a sealed record exists */
-	RETAS_REPORT_ABSENT,            /* not recorded: tidak hadir */
-	RETAS_REPORT_INVALID_NIK,       /* not recorded: NIK tidak valid */
-	RETAS_REPORT_ALREADY_RECORDED,  /* not recorded: sudah direkam */
-	RETAS_REPORT_REFUSED,           /* not recorded: menolak */
-	RETAS_REPORT_DEVICE_FAILURE,    /* not recorded: gangguan perangkat */
+	RETAS_REPORT_PENDING = 0,      /* on the list, not handled yet */
+	RETAS_REPORT_RECORDED,	       /* a sealed record exists */
+	RETAS_REPORT_ABSENT,	       /* not recorded: tidak hadir */
+	RETAS_REPORT_INVALID_NIK,      /* not recorded: NIK tidak valid */
+	RETAS_REPORT_ALREADY_RECORDED, /* not recorded: sudah direkam */
+	RETAS_REPORT_REFUSED,	       /* not recorded: menolak */
+	RETAS_REPORT_DEVICE_FAILURE,   /* not recorded: gangguan perangkat */
 	RETAS_REPORT_N_STATUS,
 };
 
 /* Why a finger could not be captured (DESIGN.md §1). */
 enum retas_finger_reason {
 	RETAS_FINGER_MISSING = 0, /* tidak ada */
-	RETAS_FINGER_BANDAGED,    /* diperban */
-	RETAS_FINGER_SCARRED,     /* bekas luka */
+	RETAS_FINGER_BANDAGED,	  /* diperban */
+	RETAS_FINGER_SCARRED,	  /* bekas luka */
 	RETAS_FINGER_UNREADABLE,  /* tidak terbaca */
 	RETAS_FINGER_N_REASONS,
 };
@@ -74,14 +74,14 @@ struct retas_report_student {
 	 * takes a full NIK here and masks it; anything that is not 16
 	 * characters is masked whole. */
 	char nik[17];
-	char *nama;  /* UTF-8, 1..RETAS_REPORT_NAME_MAX bytes */
-	char *kelas; /* UTF-8, 0..RETAS_REPORT_KELAS_MAX bytes */
-	enum retas_gender gender;       /* L, P, or unknown (an unreadable NIK) */
-	bool on_list;                   /* on the school's target list (sasaran) */
-	bool record_only;               /* under 17 on the session date */
-	struct retas_date eligible_on;  /* the 17th birthday, when record_only */
+	char *nama;		       /* UTF-8, 1..RETAS_REPORT_NAME_MAX bytes */
+	char *kelas;		       /* UTF-8, 0..RETAS_REPORT_KELAS_MAX bytes */
+	enum retas_gender gender;      /* L, P, or unknown (an unreadable NIK) */
+	bool on_list;		       /* on the school's target list (sasaran) */
+	bool record_only;	       /* under 17 on the session date */
+	struct retas_date eligible_on; /* the 17th birthday, when record_only */
 	enum retas_report_status status;
-	char record_id[37];             /* UUID of the sealed record; "" unless recorded */
+	char record_id[37]; /* UUID of the sealed record; "" unless recorded */
 	size_t n_exceptions;
 	struct retas_report_exception exceptions[RETAS_FINGERS];
 	/* Quality score 0..100 per finger position (index 0 = position 1);
@@ -93,7 +93,7 @@ struct retas_report_student {
 struct retas_report_incident {
 	int64_t at_ms;
 	char device[24]; /* device class id: "fingerprint", "camera", "signature", ... */
-	char *what;      /* what happened, 1..RETAS_REPORT_WHAT_MAX bytes of UTF-8 */
+	char *what;	 /* what happened, 1..RETAS_REPORT_WHAT_MAX bytes of UTF-8 */
 };
 
 struct retas_report_officer {
@@ -104,19 +104,19 @@ struct retas_report_officer {
 struct retas_report_header {
 	char dinas[RETAS_REPORT_TEXT_MAX + 1];
 	char bidang[RETAS_REPORT_TEXT_MAX + 1];
-	char st_nomor[64];            /* surat tugas number */
+	char st_nomor[64];	      /* surat tugas number */
 	struct retas_date st_tanggal; /* surat tugas date */
-	char npsn[9];                 /* 8 digits */
+	char npsn[9];		      /* 8 digits */
 	char sekolah[RETAS_REPORT_TEXT_MAX + 1];
-	char kecamatan[7];            /* 6 digits, e.g. 157101 */
+	char kecamatan[7]; /* 6 digits, e.g. 157101 */
 	char kecamatan_nama[64];
 	struct retas_report_officer petugas[RETAS_REPORT_MAX_OFFICERS];
-	size_t n_petugas;             /* 1..RETAS_REPORT_MAX_OFFICERS */
-	char van[32];                 /* kendaraan id, e.g. MPK-01 */
-	struct retas_date tanggal;    /* session date */
-	int64_t opened_ms;            /* session opened; 0 = not opened yet */
-	int64_t closed_ms;            /* session closed; 0 = still open */
-	int sop_minutes;              /* time standard per student, SOP step 5 */
+	size_t n_petugas;	   /* 1..RETAS_REPORT_MAX_OFFICERS */
+	char van[32];		   /* kendaraan id, e.g. MPK-01 */
+	struct retas_date tanggal; /* session date */
+	int64_t opened_ms;	   /* session opened; 0 = not opened yet */
+	int64_t closed_ms;	   /* session closed; 0 = still open */
+	int sop_minutes;	   /* time standard per student, SOP step 5 */
 };
 
 struct retas_report {
@@ -130,8 +130,8 @@ struct retas_report {
 
 struct retas_report_quality {
 	unsigned count; /* scores present */
-	int min, max;   /* 0 when count is 0 */
-	unsigned sum;   /* mean = sum / count */
+	int min, max;	/* 0 when count is 0 */
+	unsigned sum;	/* mean = sum / count */
 };
 
 struct retas_report_band {
@@ -142,15 +142,15 @@ struct retas_report_band {
 /* Everything the report counts, derived from the rows. */
 struct retas_report_counts {
 	struct retas_report_band total, male, female, record_only, print_eligible;
-	unsigned added;                          /* recorded but not on the list */
+	unsigned added;				   /* recorded but not on the list */
 	unsigned by_status[RETAS_REPORT_N_STATUS]; /* rows per status */
-	unsigned not_recorded;                   /* absent + invalid + already + refused + device */
-	unsigned with_exception;                 /* recorded students with >= 1 exception */
+	unsigned not_recorded;	 /* absent + invalid + already + refused + device */
+	unsigned with_exception; /* recorded students with >= 1 exception */
 	unsigned exceptions[RETAS_FINGERS][RETAS_FINGER_N_REASONS];
 	unsigned exceptions_total;
 	struct retas_report_quality quality[RETAS_FINGERS];
-	int64_t duration_min;                    /* closed - opened, whole minutes; -1 while open */
-	int64_t standard_min;                    /* sop_minutes x recorded */
+	int64_t duration_min; /* closed - opened, whole minutes; -1 while open */
+	int64_t standard_min; /* sop_minutes x recorded */
 };
 
 /* Fills h with the fixed Dinas/Bidang names and the SOP standard; the

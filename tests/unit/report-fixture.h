@@ -17,11 +17,11 @@
 #define FIX_CLOSED_MS (FIX_OPENED_MS + 135 * 60000LL)
 
 static const char *const fix_niks[5] = {
-	"1571011208090001", /* Ahmad Fauzi, L */
-	"1571025507090002", /* Siti Aminah, P, bandaged telunjuk kanan */
-	"1571030101090003", /* Budi Santoso, L, absent */
-	"1571024503100004", /* Dewi Lestari, P, under 17 */
-	"1571041502090005", /* Rahmat Hidayat, L, already recorded */
+    "1571011208090001", /* Ahmad Fauzi, L */
+    "1571025507090002", /* Siti Aminah, P, bandaged telunjuk kanan */
+    "1571030101090003", /* Budi Santoso, L, absent */
+    "1571024503100004", /* Dewi Lestari, P, under 17 */
+    "1571041502090005", /* Rahmat Hidayat, L, already recorded */
 };
 
 static inline void fix_header(struct retas_report_header *h)

@@ -21,33 +21,33 @@
 static char *dir;
 
 static const char token_jws[] =
-	"eyJhbGciOiJFZERTQSIsInR5cCI6InJldGFzLXJlc2krandzIn0."
-	"eyJyIjoiMDE5MzZmN2EtOGMwMC03MDAwLTgwMDAtMDAwMDAwMDAwMDA0IiwibiI6IjEwNTA0MTg3Ii"
-	"wiZCI6IjIwMjYtMTEtMjQiLCJoIjoiOWYyYzRhIn0."
-	"Q2hKb3dOZ2hWd1l3b0VQa0x6cGJ2ZmZPWnVPbFd3R0N5Y0x3bE8xX0dYQ2l4c2Z2eE1fZm5VRQ";
+    "eyJhbGciOiJFZERTQSIsInR5cCI6InJldGFzLXJlc2krandzIn0."
+    "eyJyIjoiMDE5MzZmN2EtOGMwMC03MDAwLTgwMDAtMDAwMDAwMDAwMDA0IiwibiI6IjEwNTA0MTg3Ii"
+    "wiZCI6IjIwMjYtMTEtMjQiLCJoIjoiOWYyYzRhIn0."
+    "Q2hKb3dOZ2hWd1l3b0VQa0x6cGJ2ZmZPWnVPbFd3R0N5Y0x3bE8xX0dYQ2l4c2Z2eE1fZm5VRQ";
 
 static struct retas_receipt receipt(const char *token)
 {
 	return (struct retas_receipt){
-		.nama = "Dewi Lestari",
-		.nik = NIK,
-		.sekolah = "SMA Negeri 1 Kota Jambi",
-		.npsn = "10504187",
-		.tanggal = {2026, 11, 24},
-		.petugas_nama = "Rina Marlina",
-		.petugas_nip = "198703152010011002",
-		.record_only = true,
-		.eligible_on = {2027, 3, 5},
-		.token = token,
+	    .nama = "Dewi Lestari",
+	    .nik = NIK,
+	    .sekolah = "SMA Negeri 1 Kota Jambi",
+	    .npsn = "10504187",
+	    .tanggal = {2026, 11, 24},
+	    .petugas_nama = "Rina Marlina",
+	    .petugas_nip = "198703152010011002",
+	    .record_only = true,
+	    .eligible_on = {2027, 3, 5},
+	    .token = token,
 	};
 }
 
 /* zbarimg --raw on an image file: the decoded text without its newline. */
 static char *scan(const char *path)
 {
-	char *argv[] = {(char *)"zbarimg", (char *)"--raw",          (char *)"-q",
-			(char *)"-Sdisable", (char *)"-Sqrcode.enable", (char *)path,
-			NULL};
+	char *argv[] = {
+	    (char *)"zbarimg",	       (char *)"--raw", (char *)"-q", (char *)"-Sdisable",
+	    (char *)"-Sqrcode.enable", (char *)path,	NULL};
 	char *out = NULL;
 	size_t len;
 
@@ -79,7 +79,7 @@ static void scan_pdf(const struct retas_receipt *rc, const char *name)
 	size_t len;
 	char path[600], prefix[600], png[700], *out = NULL, *got;
 	char *argv[] = {(char *)"pdftoppm",    (char *)"-r", (char *)"200", (char *)"-png",
-			(char *)"-singlefile", path,         prefix,        NULL};
+			(char *)"-singlefile", path,	     prefix,	    NULL};
 
 	assert_int_equal(retas_receipt_pdf(rc, &pdf, &len, NULL), 0);
 	assert_memory_equal(pdf, "%PDF-", 5);
@@ -129,16 +129,16 @@ static void receipt_qr_token_at_limit(void **state)
 static void receipt_pdf_text_masks_nik(void **state)
 {
 	static const char *const want[] = {
-		"PEMERINTAH KOTA JAMBI",
-		"DINAS KEPENDUDUKAN DAN PENCATATAN SIPIL KOTA JAMBI",
-		"TANDA TERIMA PEREKAMAN KTP-el",
-		"Nama : Dewi Lestari",
-		"NIK : 157102******0004",
-		"Sekolah : SMA Negeri 1 Kota Jambi (NPSN 10504187)",
-		"Tanggal : Selasa, 24 November 2026",
-		"Petugas : Rina Marlina (NIP 19870315 201001 1 002)",
-		"REKAM SAJA",
-		"5 Maret 2027",
+	    "PEMERINTAH KOTA JAMBI",
+	    "DINAS KEPENDUDUKAN DAN PENCATATAN SIPIL KOTA JAMBI",
+	    "TANDA TERIMA PEREKAMAN KTP-el",
+	    "Nama : Dewi Lestari",
+	    "NIK : 157102******0004",
+	    "Sekolah : SMA Negeri 1 Kota Jambi (NPSN 10504187)",
+	    "Tanggal : Selasa, 24 November 2026",
+	    "Petugas : Rina Marlina (NIP 19870315 201001 1 002)",
+	    "REKAM SAJA",
+	    "5 Maret 2027",
 	};
 	struct retas_receipt rc = receipt(token_jws);
 	uint8_t *pdf = NULL;
@@ -268,12 +268,12 @@ int main(void)
 {
 	static const char *const tools[] = {"pdftotext", "pdftoppm", "zbarimg", NULL};
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(receipt_png_qr_gives_token),
-		cmocka_unit_test(receipt_pdf_qr_gives_token),
-		cmocka_unit_test(receipt_qr_token_at_limit),
-		cmocka_unit_test(receipt_pdf_text_masks_nik),
-		cmocka_unit_test(receipt_png_is_a6_at_dpi),
-		cmocka_unit_test(receipt_refuses_bad_fields),
+	    cmocka_unit_test(receipt_png_qr_gives_token),
+	    cmocka_unit_test(receipt_pdf_qr_gives_token),
+	    cmocka_unit_test(receipt_qr_token_at_limit),
+	    cmocka_unit_test(receipt_pdf_text_masks_nik),
+	    cmocka_unit_test(receipt_png_is_a6_at_dpi),
+	    cmocka_unit_test(receipt_refuses_bad_fields),
 	};
 
 	tools_or_skip(tools);

@@ -23,8 +23,15 @@ static char *dir;
 static char *pdf_text(const uint8_t *pdf, size_t len, const char *name, int first, int last)
 {
 	char path[600], f[16], l[16], *text = NULL;
-	char *argv[] = {(char *)"pdftotext", (char *)"-layout", (char *)"-f", f, (char *)"-l", l,
-			path,                (char *)"-",       NULL};
+	char *argv[] = {(char *)"pdftotext",
+			(char *)"-layout",
+			(char *)"-f",
+			f,
+			(char *)"-l",
+			l,
+			path,
+			(char *)"-",
+			NULL};
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	snprintf(f, sizeof(f), "%d", first);
@@ -44,54 +51,54 @@ static void expect(const char *text, const char *want)
 static void report_pdf_text_class_of_five(void **state)
 {
 	static const char *const want[] = {
-		"PEMERINTAH KOTA JAMBI",
-		"DINAS KEPENDUDUKAN DAN PENCATATAN SIPIL KOTA JAMBI",
-		"BIDANG PELAYANAN PENDAFTARAN PENDUDUK",
-		"DRAFT LAPORAN RETAS",
-		"Sekolah : " FIX_SEKOLAH,
-		"NPSN : 10504187",
-		"Nomor Surat Tugas : 800/041/DUKCAPIL/2026",
-		"Tanggal Surat Tugas : 20 November 2026",
-		"Kecamatan : Telanaipura (157101)",
-		"Hari, Tanggal Pelaksanaan : Selasa, 24 November 2026",
-		"Sesi dibuka : 07:30 WIB",
-		"Sesi ditutup : 09:45 WIB",
-		"Kendaraan : MPK-01",
-		"1. Rina Marlina (NIP 19870315 201001 1 002)",
-		"2. Andi Saputra (NIP 19900101 201503 1 004)",
-		"\nLaki-laki (L) 3 1\n",
-		"\nPerempuan (P) 2 2\n",
-		"\nDi bawah 17 tahun (rekam saja) 1 1\n",
-		"\n17 tahun ke atas (layak cetak) 4 2\n",
-		"\nJumlah 5 3\n",
-		"\nTidak hadir 1\n",
-		"\nNIK tidak valid 0\n",
-		"\nSudah direkam 1\n",
-		"\nMenolak direkam 0\n",
-		"\nGangguan perangkat 0\n",
-		"\nJumlah 2\n",
-		"\n2. Telunjuk kanan 0 1 0 0 1\n",
-		"\n1. Ibu jari kanan 0 0 0 0 0\n",
-		"\nJumlah 0 1 0 0 1\n",
-		"Siswa dengan pengecualian: 1",
-		"\n1. Ibu jari kanan 3 50 60,0 70\n",
-		"\n2. Telunjuk kanan 2 51 56,0 61\n",
-		"Pemindai sidik jari reader did not answer; reconnected",
-		"Kamera capture timed out, retaken",
-		"Durasi sesi : 2 jam 15 menit (135 menit)",
-		"Standar waktu SOP (langkah 5) : 5 menit per siswa × 3 siswa direkam = 15 menit",
-		"Rata-rata per siswa direkam : 45,0 menit",
-		"Melebihi standar waktu SOP",
-		"1 157101******0001 Ahmad Fauzi XII IPA 1 L Direkam",
-		"3 157103******0003 Budi Santoso XII IPS 2 L Tidak hadir",
-		"5 157104******0005 Rahmat Hidayat XII IPA 1 L Sudah direkam",
-		"157102******0002",
-		"157102******0004",
-		"pengecualian: telunjuk",
-		"rekam saja; layak cetak 5",
-		"Jambi, 24 November 2026",
-		"Petugas RETAS,",
-		"NIP. 19870315 201001 1 002",
+	    "PEMERINTAH KOTA JAMBI",
+	    "DINAS KEPENDUDUKAN DAN PENCATATAN SIPIL KOTA JAMBI",
+	    "BIDANG PELAYANAN PENDAFTARAN PENDUDUK",
+	    "DRAFT LAPORAN RETAS",
+	    "Sekolah : " FIX_SEKOLAH,
+	    "NPSN : 10504187",
+	    "Nomor Surat Tugas : 800/041/DUKCAPIL/2026",
+	    "Tanggal Surat Tugas : 20 November 2026",
+	    "Kecamatan : Telanaipura (157101)",
+	    "Hari, Tanggal Pelaksanaan : Selasa, 24 November 2026",
+	    "Sesi dibuka : 07:30 WIB",
+	    "Sesi ditutup : 09:45 WIB",
+	    "Kendaraan : MPK-01",
+	    "1. Rina Marlina (NIP 19870315 201001 1 002)",
+	    "2. Andi Saputra (NIP 19900101 201503 1 004)",
+	    "\nLaki-laki (L) 3 1\n",
+	    "\nPerempuan (P) 2 2\n",
+	    "\nDi bawah 17 tahun (rekam saja) 1 1\n",
+	    "\n17 tahun ke atas (layak cetak) 4 2\n",
+	    "\nJumlah 5 3\n",
+	    "\nTidak hadir 1\n",
+	    "\nNIK tidak valid 0\n",
+	    "\nSudah direkam 1\n",
+	    "\nMenolak direkam 0\n",
+	    "\nGangguan perangkat 0\n",
+	    "\nJumlah 2\n",
+	    "\n2. Telunjuk kanan 0 1 0 0 1\n",
+	    "\n1. Ibu jari kanan 0 0 0 0 0\n",
+	    "\nJumlah 0 1 0 0 1\n",
+	    "Siswa dengan pengecualian: 1",
+	    "\n1. Ibu jari kanan 3 50 60,0 70\n",
+	    "\n2. Telunjuk kanan 2 51 56,0 61\n",
+	    "Pemindai sidik jari reader did not answer; reconnected",
+	    "Kamera capture timed out, retaken",
+	    "Durasi sesi : 2 jam 15 menit (135 menit)",
+	    "Standar waktu SOP (langkah 5) : 5 menit per siswa × 3 siswa direkam = 15 menit",
+	    "Rata-rata per siswa direkam : 45,0 menit",
+	    "Melebihi standar waktu SOP",
+	    "1 157101******0001 Ahmad Fauzi XII IPA 1 L Direkam",
+	    "3 157103******0003 Budi Santoso XII IPS 2 L Tidak hadir",
+	    "5 157104******0005 Rahmat Hidayat XII IPA 1 L Sudah direkam",
+	    "157102******0002",
+	    "157102******0004",
+	    "pengecualian: telunjuk",
+	    "rekam saja; layak cetak 5",
+	    "Jambi, 24 November 2026",
+	    "Petugas RETAS,",
+	    "NIP. 19870315 201001 1 002",
 	};
 	struct retas_report *r = fix_class_of_five();
 	uint8_t *pdf = NULL, *again = NULL;
@@ -150,8 +157,8 @@ static void report_pdf_1000_students_pages(void **state)
 	size_t len;
 	int pages = 0, found = 0;
 	char path[600], prefix[600], *out = NULL, *text, want[64];
-	char *argv[] = {(char *)"pdftoppm", (char *)"-r", (char *)"12", (char *)"-png", path, prefix,
-			NULL};
+	char *argv[] = {
+	    (char *)"pdftoppm", (char *)"-r", (char *)"12", (char *)"-png", path, prefix, NULL};
 
 	assert_int_equal(retas_report_pdf(r, &pdf, &len, &pages, NULL), 0);
 	assert_true(pages > 1);
@@ -225,9 +232,9 @@ int main(void)
 {
 	static const char *const tools[] = {"pdftotext", "pdftoppm", NULL};
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(report_pdf_text_class_of_five),
-		cmocka_unit_test(report_pdf_1000_students_pages),
-		cmocka_unit_test(report_pdf_open_session_draft),
+	    cmocka_unit_test(report_pdf_text_class_of_five),
+	    cmocka_unit_test(report_pdf_1000_students_pages),
+	    cmocka_unit_test(report_pdf_open_session_draft),
 	};
 
 	tools_or_skip(tools);

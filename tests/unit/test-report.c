@@ -165,32 +165,31 @@ static void report_json_import_refuses_named_field(void **state)
 		int i;
 		const char *reason, *named;
 	} cases[] = {
-		{"siswa/1/nama", S_DEL, NULL, 0, "report.json", "siswa[1].nama"},
-		{"siswa/2/nik", S_STR, "1571030101090003", 0, "report.nik", "siswa[2].nik"},
-		{"siswa/0/status", S_STR, "gone", 0, "report.json", "siswa[0].status"},
-		{"siswa/4/jenis_kelamin", S_STR, "X", 0, "report.json", "siswa[4].jenis_kelamin"},
-		{"sekolah/npsn", S_INT, NULL, 10504187, "report.json", "sekolah.npsn"},
-		{"sekolah/kecamatan/kode", S_DEL, NULL, 0, "report.json",
-		 "sekolah.kecamatan.kode"},
-		{"petugas/1/nip", S_STR, "12345", 0, "report.nip", "Officer 2"},
-		{"siswa/1/pengecualian/0/jari", S_INT, NULL, 11, "report.json",
-		 "siswa[1].pengecualian[0].jari"},
-		{"siswa/1/pengecualian/0/alasan", S_STR, "burnt", 0, "report.json",
-		 "siswa[1].pengecualian[0].alasan"},
-		{"siswa/0/record_id", S_NULL, NULL, 0, "report.record-id", "siswa[0]"},
-		{"siswa/0/kualitas/3", S_INT, NULL, 101, "report.json", "siswa[0].kualitas"},
-		{"siswa/1/kualitas/1", S_INT, NULL, 80, "report.quality", "siswa[1]"},
-		{"siswa/2/rekam_saja", S_INT, NULL, 1, "report.json", "siswa[2].rekam_saja"},
-		{"siswa/3/layak_cetak", S_STR, "2026-11-01", 0, "report.eligible", "siswa[3]"},
-		{"insiden/1/perangkat", S_STR, "Camera!", 0, "report.incident", "insiden[1]"},
-		{"sesi/ditutup", S_STR, "2026-11-24T06:00:00+07:00", 0, "report.session",
-		 "closing time"},
-		{"ringkasan/tidak_direkam/absent", S_INT, NULL, 2, "report.summary",
-		 "ringkasan.tidak_direkam.absent"},
-		{"ringkasan/kualitas/0/rata", S_INT, NULL, 60, "report.summary",
-		 "ringkasan.kualitas[0].rata"},
-		{"ringkasan", S_DEL, NULL, 0, "report.json", "ringkasan"},
-		{"typ", S_STR, "retas.laporan.v2", 0, "report.typ", "retas.laporan.v1"},
+	    {"siswa/1/nama", S_DEL, NULL, 0, "report.json", "siswa[1].nama"},
+	    {"siswa/2/nik", S_STR, "1571030101090003", 0, "report.nik", "siswa[2].nik"},
+	    {"siswa/0/status", S_STR, "gone", 0, "report.json", "siswa[0].status"},
+	    {"siswa/4/jenis_kelamin", S_STR, "X", 0, "report.json", "siswa[4].jenis_kelamin"},
+	    {"sekolah/npsn", S_INT, NULL, 10504187, "report.json", "sekolah.npsn"},
+	    {"sekolah/kecamatan/kode", S_DEL, NULL, 0, "report.json", "sekolah.kecamatan.kode"},
+	    {"petugas/1/nip", S_STR, "12345", 0, "report.nip", "Officer 2"},
+	    {"siswa/1/pengecualian/0/jari", S_INT, NULL, 11, "report.json",
+	     "siswa[1].pengecualian[0].jari"},
+	    {"siswa/1/pengecualian/0/alasan", S_STR, "burnt", 0, "report.json",
+	     "siswa[1].pengecualian[0].alasan"},
+	    {"siswa/0/record_id", S_NULL, NULL, 0, "report.record-id", "siswa[0]"},
+	    {"siswa/0/kualitas/3", S_INT, NULL, 101, "report.json", "siswa[0].kualitas"},
+	    {"siswa/1/kualitas/1", S_INT, NULL, 80, "report.quality", "siswa[1]"},
+	    {"siswa/2/rekam_saja", S_INT, NULL, 1, "report.json", "siswa[2].rekam_saja"},
+	    {"siswa/3/layak_cetak", S_STR, "2026-11-01", 0, "report.eligible", "siswa[3]"},
+	    {"insiden/1/perangkat", S_STR, "Camera!", 0, "report.incident", "insiden[1]"},
+	    {"sesi/ditutup", S_STR, "2026-11-24T06:00:00+07:00", 0, "report.session",
+	     "closing time"},
+	    {"ringkasan/tidak_direkam/absent", S_INT, NULL, 2, "report.summary",
+	     "ringkasan.tidak_direkam.absent"},
+	    {"ringkasan/kualitas/0/rata", S_INT, NULL, 60, "report.summary",
+	     "ringkasan.kualitas[0].rata"},
+	    {"ringkasan", S_DEL, NULL, 0, "report.json", "ringkasan"},
+	    {"typ", S_STR, "retas.laporan.v2", 0, "report.typ", "retas.laporan.v1"},
 	};
 	struct retas_report *r = fix_class_of_five(), *back = NULL;
 	char *json = NULL;
@@ -231,9 +230,8 @@ static void report_json_import_refuses_named_field(void **state)
 		struct retas_error e = {0};
 
 		for (size_t i = 0; i < ARRAY_SIZE(junk); i++) {
-			assert_int_equal(retas_report_from_json(junk[i], strlen(junk[i]), &back,
-								&e),
-					 -EINVAL);
+			assert_int_equal(
+			    retas_report_from_json(junk[i], strlen(junk[i]), &back, &e), -EINVAL);
 			assert_string_equal(e.reason, "report.json");
 		}
 		assert_int_equal(retas_report_from_json("{}", 2, &back, &e), -EINVAL);
@@ -247,18 +245,18 @@ static void report_json_import_refuses_named_field(void **state)
 static void report_csv_exact_bytes(void **state)
 {
 	static const char want[] =
-		"no,nik,nama,kelas,jenis_kelamin,sasaran,status,rekam_saja,layak_cetak,"
-		"pengecualian,record_id\r\n"
-		"1,157101******0001,Ahmad Fauzi,XII IPA 1,L,ya,recorded,tidak,,,"
-		"01936f7a-8c00-7000-8000-000000000001\r\n"
-		"2,157102******0002,Siti Aminah,XII IPA 1,P,ya,exception,tidak,,2:bandaged,"
-		"01936f7a-8c00-7000-8000-000000000002\r\n"
-		"3,157103******0003,Budi Santoso,XII IPS 2,L,ya,absent,tidak,,,\r\n"
-		"4,157102******0004,Dewi Lestari,XI IPA 3,P,ya,record-only,ya,2027-03-05,,"
-		"01936f7a-8c00-7000-8000-000000000004\r\n"
-		"5,157104******0005,Rahmat Hidayat,XII IPA 1,L,ya,already-recorded,tidak,,,\r\n"
-		"6,157105******0006,\"Nur \"\"Ani\"\", Aminah\",'=1+1,P,tidak,refused,tidak,,,\r\n"
-		"7,157105******0007,\"Baris\nDua\",,L,tidak,device-failure,tidak,,,\r\n";
+	    "no,nik,nama,kelas,jenis_kelamin,sasaran,status,rekam_saja,layak_cetak,"
+	    "pengecualian,record_id\r\n"
+	    "1,157101******0001,Ahmad Fauzi,XII IPA 1,L,ya,recorded,tidak,,,"
+	    "01936f7a-8c00-7000-8000-000000000001\r\n"
+	    "2,157102******0002,Siti Aminah,XII IPA 1,P,ya,exception,tidak,,2:bandaged,"
+	    "01936f7a-8c00-7000-8000-000000000002\r\n"
+	    "3,157103******0003,Budi Santoso,XII IPS 2,L,ya,absent,tidak,,,\r\n"
+	    "4,157102******0004,Dewi Lestari,XI IPA 3,P,ya,record-only,ya,2027-03-05,,"
+	    "01936f7a-8c00-7000-8000-000000000004\r\n"
+	    "5,157104******0005,Rahmat Hidayat,XII IPA 1,L,ya,already-recorded,tidak,,,\r\n"
+	    "6,157105******0006,\"Nur \"\"Ani\"\", Aminah\",'=1+1,P,tidak,refused,tidak,,,\r\n"
+	    "7,157105******0007,\"Baris\nDua\",,L,tidak,device-failure,tidak,,,\r\n";
 	struct retas_report *r = fix_class_of_five();
 	struct retas_report_student s;
 	struct retas_error e = {0};
@@ -440,9 +438,8 @@ static void report_sign_verify(void **state)
 		size_t len;
 
 		assert_int_equal(retas_report_to_json(r, &json, &len, &e), 0);
-		assert_int_equal(retas_jws_sign(json, len, "retas-manifest+jws", NULL, sk, &other,
-						&e),
-				 0);
+		assert_int_equal(
+		    retas_jws_sign(json, len, "retas-manifest+jws", NULL, sk, &other, &e), 0);
 		assert_true(retas_report_verify(other, strlen(other), pk, &back, &e) < 0);
 		assert_string_equal(e.reason, "jws.typ");
 		free(json);
@@ -483,15 +480,15 @@ static void report_in_manifest_round_trip(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(report_counts_class_of_five),
-		cmocka_unit_test(report_nik_masked_on_add),
-		cmocka_unit_test(report_json_round_trip),
-		cmocka_unit_test(report_json_import_refuses_named_field),
-		cmocka_unit_test(report_csv_exact_bytes),
-		cmocka_unit_test(report_add_student_refuses_inconsistent_rows),
-		cmocka_unit_test(report_header_refusals),
-		cmocka_unit_test(report_sign_verify),
-		cmocka_unit_test(report_in_manifest_round_trip),
+	    cmocka_unit_test(report_counts_class_of_five),
+	    cmocka_unit_test(report_nik_masked_on_add),
+	    cmocka_unit_test(report_json_round_trip),
+	    cmocka_unit_test(report_json_import_refuses_named_field),
+	    cmocka_unit_test(report_csv_exact_bytes),
+	    cmocka_unit_test(report_add_student_refuses_inconsistent_rows),
+	    cmocka_unit_test(report_header_refusals),
+	    cmocka_unit_test(report_sign_verify),
+	    cmocka_unit_test(report_in_manifest_round_trip),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
