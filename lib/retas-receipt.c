@@ -127,20 +127,6 @@ static void lines(cairo_t *cr, double x, double w, double *y, bool bold, double 
 	}
 }
 
-/* The largest size up to max (and down to 6 pt) at which text fits w on
- * one line: the letterhead reads better whole than wrapped. */
-static double fit(cairo_t *cr, const char *text, double w, double max)
-{
-	double size = max;
-
-	for (; size > 6; size -= 0.25) {
-		retas_render_font(cr, true, size);
-		if (retas_render_width(cr, text, strlen(text)) <= w)
-			break;
-	}
-	return size;
-}
-
 static void field(cairo_t *cr, double *y, const char *label, const char *value, bool bold)
 {
 	retas_render_font(cr, false, 8);
@@ -215,7 +201,7 @@ static void draw(cairo_t *cr, const struct retas_receipt *rc, const QRcode *qr, 
 	cairo_set_source_rgb(cr, 0, 0, 0);
 	lines(cr, MARGIN, w, &y, true, 7.5, 9.5, 1, RETAS_RENDER_PEMERINTAH);
 	retas_render_upper(RETAS_REPORT_DINAS, buf, sizeof(buf));
-	lines(cr, MARGIN, w, &y, true, fit(cr, buf, w, 8), 10, 1, buf);
+	lines(cr, MARGIN, w, &y, true, retas_render_fit(cr, true, buf, w, 8, 5), 10, 1, buf);
 	retas_render_upper(RETAS_REPORT_BIDANG, buf, sizeof(buf));
 	lines(cr, MARGIN, w, &y, true, 6.5, 8.5, 1, buf);
 	y += 3;

@@ -51,6 +51,22 @@ double retas_render_width(cairo_t *cr, const char *s, size_t len)
 	return ext.x_advance;
 }
 
+double retas_render_fit(cairo_t *cr, bool bold, const char *text, double width, double max,
+			double min)
+{
+	double size = max;
+
+	for (; size > min; size -= 0.25) {
+		retas_render_font(cr, bold, size);
+		if (retas_render_width(cr, text, strlen(text)) <= width)
+			break;
+	}
+	if (size < min)
+		size = min;
+	retas_render_font(cr, bold, size);
+	return size;
+}
+
 static size_t utf8_next(const char *s, size_t i, size_t len)
 {
 	i++;

@@ -44,6 +44,11 @@ struct retas_render_span {
 size_t retas_render_wrap(cairo_t *cr, const char *s, double width, struct retas_render_span *out,
 			 size_t max);
 
+/* Selects the largest font size from max down to min (in quarter points)
+ * at which text fits width on one line, min when none does; returns it. */
+double retas_render_fit(cairo_t *cr, bool bold, const char *text, double width, double max,
+			double min);
+
 /* Draws len bytes of s with its left edge at x (align 0), its centre at x
  * (align 1) or its right edge at x (align 2), on baseline y. */
 void retas_render_text(cairo_t *cr, double x, double y, int align, const char *s, size_t len);

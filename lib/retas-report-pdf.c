@@ -62,11 +62,12 @@ static void letterhead(struct pdf *p)
 	retas_render_font(cr, true, 10.5);
 	retas_render_text(cr, PAGE_W / 2, 40, 1, RETAS_RENDER_PEMERINTAH,
 			  strlen(RETAS_RENDER_PEMERINTAH));
+	/* The office names are data: shrink a long one onto its line. */
 	retas_render_upper(p->r->h.dinas, buf, sizeof(buf));
-	retas_render_font(cr, true, 12);
+	retas_render_fit(cr, true, buf, CONTENT_W, 12, 6);
 	retas_render_text(cr, PAGE_W / 2, 55, 1, buf, strlen(buf));
 	retas_render_upper(p->r->h.bidang, buf, sizeof(buf));
-	retas_render_font(cr, true, 9.5);
+	retas_render_fit(cr, true, buf, CONTENT_W, 9.5, 6);
 	retas_render_text(cr, PAGE_W / 2, 68, 1, buf, strlen(buf));
 	cairo_set_line_width(cr, 1.6);
 	cairo_move_to(cr, MARGIN_X, 75);
@@ -460,9 +461,9 @@ static void section_incidents(struct pdf *p)
 {
 	static const struct col cols[] = {
 	    {"No", 28, 2},
-	    {"Waktu", 70, 0},
-	    {"Perangkat", 110, 0},
-	    {"Keterangan", CONTENT_W - 208, 0},
+	    {"Waktu", 100, 0},
+	    {"Perangkat", 100, 0},
+	    {"Keterangan", CONTENT_W - 228, 0},
 	};
 	const struct retas_report *r = p->r;
 	char no[16], when[64];
@@ -615,7 +616,7 @@ static void signatures(struct pdf *p)
 		retas_render_font(p->cr, false, BODY_SIZE);
 		snprintf(buf, sizeof(buf), "Petugas %zu", i + 1);
 		retas_render_text(p->cr, x + box_w / 2, y + 10, 1, buf, strlen(buf));
-		retas_render_font(p->cr, true, BODY_SIZE);
+		retas_render_fit(p->cr, true, h->petugas[i].nama, box_w - 20, BODY_SIZE, 5);
 		retas_render_text(p->cr, x + box_w / 2, y + 62, 1, h->petugas[i].nama,
 				  strlen(h->petugas[i].nama));
 		cairo_set_line_width(p->cr, 0.6);

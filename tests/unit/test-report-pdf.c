@@ -217,6 +217,57 @@ static void report_pdf_open_session_draft(void **state)
 	retas_report_free(r);
 }
 
+/* Fields at their limits: the longest names without a space to break at
+ * (two-byte characters), eight officers, the longest incident text, and a
+ * report with no rows at all. */
+static void report_pdf_limits(void **state)
+{
+	struct retas_report_header h;
+	struct retas_report *r = NULL;
+	struct retas_report_student s;
+	struct retas_report_incident inc = {.at_ms = FIX_OPENED_MS + 86400000LL};
+	struct retas_error e = {0};
+	char nama[RETAS_REPORT_NAME_MAX + 1] = "", what[RETAS_REPORT_WHAT_MAX + 1];
+	uint8_t *pdf = NULL;
+	size_t len;
+	int pages = 0;
+	char *text;
+
+	for (int i = 0; i < RETAS_REPORT_NAME_MAX / 2; i++)
+		strcat(nama, "\xc3\x91"); /* Ñ */
+	memset(what, 'w', sizeof(what) - 1);
+	what[sizeof(what) - 1] = '\0';
+	fix_header(&h);
+	h.n_petugas = RETAS_REPORT_MAX_OFFICERS;
+	for (size_t i = 0; i < h.n_petugas; i++) {
+		snprintf(h.petugas[i].nip, sizeof(h.petugas[i].nip), "19870315201001100%zu", i);
+		snprintf(h.petugas[i].nama, sizeof(h.petugas[i].nama), "%s", nama);
+	}
+	assert_int_equal(retas_report_new(&h, &r, &e), 0);
+	assert_int_equal(retas_report_pdf(r, &pdf, &len, &pages, &e), 0);
+	text = pdf_text(pdf, len, "empty.pdf", 1, pages);
+	expect(text, "Belum ada siswa dalam laporan.");
+	expect(text, "NIP. 19870315 201001 1 007");
+	free(text);
+	free(pdf);
+	fix_student(&s, fix_niks[0], nama, 'L', RETAS_REPORT_REFUSED);
+	s.kelas = (char *)"XII-IPA-1-XII-IPA-1-XII-IPA-1-XI";
+	assert_int_equal(retas_report_add_student(r, &s, &e), 0);
+	inc.what = what;
+	snprintf(inc.device, sizeof(inc.device), "storage");
+	assert_int_equal(retas_report_add_incident(r, &inc, &e), 0);
+	assert_int_equal(retas_report_pdf(r, &pdf, &len, &pages, &e), 0);
+	text = pdf_text(pdf, len, "limits.pdf", 1, pages);
+	/* Broken inside the name, never inside a character. */
+	expect(text, "\xc3\x91\xc3\x91\xc3\x91\xc3\x91");
+	assert_null(strstr(text, "\xef\xbf\xbd"));
+	expect(text, "25-11-2026 07:30 WIB Penyimpanan wwww");
+	expect(text, "Menolak");
+	free(text);
+	free(pdf);
+	retas_report_free(r);
+}
+
 static int setup(void **state)
 {
 	dir = scratch_dir();
@@ -242,6 +293,7 @@ int main(void)
 	    cmocka_unit_test(report_pdf_text_class_of_five),
 	    cmocka_unit_test(report_pdf_1000_students_pages),
 	    cmocka_unit_test(report_pdf_open_session_draft),
+	    cmocka_unit_test(report_pdf_limits),
 	};
 
 	tools_or_skip(tools);
