@@ -5,8 +5,10 @@
 #include "cli.h"
 
 extern const struct cli_cmd_entry cli_cmd_help_entry;
+extern const struct cli_cmd_entry cli_cmd_nik_entry;
 
 const struct cli_cmd_entry *const cli_commands[] = {
 	&cli_cmd_help_entry,
+	&cli_cmd_nik_entry,
 	NULL,
 };
