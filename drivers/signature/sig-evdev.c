@@ -2,9 +2,11 @@
  * Signature pads the kernel exposes as an evdev pen tablet (udev sets
  * ID_INPUT_TABLET): a Wacom One, a signature pad in tablet mode, any
  * digitiser with BTN_TOUCH and absolute X/Y. The pad is found through udev
- * (sd-device) or named by signature.device, read with libevdev, and grabbed
- * (EVIOCGRAB) for the duration of a capture so the pen does not move the
- * desktop's pointer meanwhile.
+ * (sd-device) or named by signature.device, and checked when the class
+ * opens it; a capture opens it afresh, reads it with libevdev and grabs it
+ * (EVIOCGRAB) until the end, so the pen does not move the desktop's pointer
+ * meanwhile and nothing the pen did before the capture began (the kernel
+ * queues events for every open file from its open on) becomes ink.
  *
  * A sample is taken at every SYN_REPORT while BTN_TOUCH is down and the
  * tool is the pen (not the eraser end), from libevdev's view of the device
@@ -31,8 +33,6 @@
 
 struct evdev_pad {
 	struct sig_device base; /* first: the core casts */
-	int fd;
-	struct libevdev *evdev;
 	char node[256];
 	char name[128];
 	int x_min, y_min, p_min;
@@ -42,7 +42,6 @@ struct evdev_pad {
 	bool has_tool_pen;
 	bool has_pressure;
 	int idle_ms;
-	bool gone; /* the kernel said the device went away: no more ioctls */
 };
 
 static inline struct evdev_pad *to_pad(struct sig_device *dev)
@@ -90,10 +89,11 @@ static int find_pad_node(char *node, size_t len, struct retas_error *err)
 				  "device in signature.device."));
 }
 
-static int axis_scale(struct evdev_pad *pad, const struct sig_config *cfg, struct retas_error *err)
+static int axis_scale(struct evdev_pad *pad, struct libevdev *evdev, const struct sig_config *cfg,
+		      struct retas_error *err)
 {
-	const struct input_absinfo *ax = libevdev_get_abs_info(pad->evdev, ABS_X);
-	const struct input_absinfo *ay = libevdev_get_abs_info(pad->evdev, ABS_Y);
+	const struct input_absinfo *ax = libevdev_get_abs_info(evdev, ABS_X);
+	const struct input_absinfo *ay = libevdev_get_abs_info(evdev, ABS_Y);
 
 	if (ax->maximum <= ax->minimum || ay->maximum <= ay->minimum)
 		return retas_error_set(err, -EINVAL, "signature.axes",
@@ -132,25 +132,57 @@ static int axis_scale(struct evdev_pad *pad, const struct sig_config *cfg, struc
 
 static void evdev_close(struct sig_device *dev)
 {
-	struct evdev_pad *pad = to_pad(dev);
+	free(to_pad(dev));
+}
 
-	libevdev_free(pad->evdev);
-	if (pad->fd >= 0)
-		close(pad->fd);
-	free(pad);
+/* Opens the node and lets libevdev read the device's description. */
+static int pad_open_fd(struct evdev_pad *pad, int *out_fd, struct libevdev **out_evdev,
+		       struct retas_error *err)
+{
+	struct libevdev *evdev = NULL;
+	int fd, r;
+
+	/* Non-blocking: libevdev drains the queue until EAGAIN when it
+	 * resynchronises, and every wait here is a poll() with a deadline. */
+	fd = open(pad->node, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		r = -errno;
+		if (r == -ENOENT || r == -ENODEV || r == -ENXIO)
+			return retas_error_set(err, -ENODEV, "signature.no_pad",
+					       N_("No signature pad at %s. Connect the pad, or "
+						  "correct signature.device."),
+					       pad->node);
+		if (r == -EACCES || r == -EPERM)
+			return retas_error_set(err, r, "signature.permission",
+					       N_("No permission to read the signature pad %s."),
+					       pad->node);
+		return retas_error_set(err, r, "signature.open",
+				       N_("Cannot open the signature pad %s: %s."), pad->node,
+				       strerror(-r));
+	}
+	r = libevdev_new_from_fd(fd, &evdev);
+	if (r < 0) {
+		close(fd);
+		return retas_error_set(err, r == -ENOTTY ? -EINVAL : r, "signature.not_evdev",
+				       N_("%s is not an input device: %s."), pad->node,
+				       strerror(-r));
+	}
+	*out_fd = fd;
+	*out_evdev = evdev;
+	return 0;
 }
 
 static int evdev_open(const struct sig_config *cfg, struct sig_device **out,
 		      struct retas_error *err)
 {
+	struct libevdev *evdev = NULL;
 	struct evdev_pad *pad;
-	int r;
+	int fd = -1, r;
 
 	pad = calloc(1, sizeof(*pad));
 	if (!pad)
 		return -ENOMEM;
 	pad->base.ops = &sig_evdev_ops;
-	pad->fd = -1;
 	pad->idle_ms = cfg->idle_ms;
 	if (cfg->device_node && *cfg->device_node) {
 		if (strlen(cfg->device_node) >= sizeof(pad->node)) {
@@ -169,48 +201,24 @@ static int evdev_open(const struct sig_config *cfg, struct sig_device **out,
 			goto out;
 		}
 	}
-	/* Non-blocking: libevdev drains the queue until EAGAIN when it
-	 * resynchronises, and every wait here is a poll() with a deadline. */
-	pad->fd = open(pad->node, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	if (pad->fd < 0) {
-		r = -errno;
-		if (r == -ENOENT || r == -ENODEV || r == -ENXIO)
-			r = retas_error_set(err, -ENODEV, "signature.no_pad",
-					    N_("No signature pad at %s. Connect the pad, or "
-					       "correct signature.device."),
-					    pad->node);
-		else if (r == -EACCES || r == -EPERM)
-			r = retas_error_set(err, r, "signature.permission",
-					    N_("No permission to read the signature pad %s."),
-					    pad->node);
-		else
-			r = retas_error_set(err, r, "signature.open",
-					    N_("Cannot open the signature pad %s: %s."), pad->node,
-					    strerror(-r));
+	r = pad_open_fd(pad, &fd, &evdev, err);
+	if (r < 0)
 		goto out;
-	}
-	r = libevdev_new_from_fd(pad->fd, &pad->evdev);
-	if (r < 0) {
-		r = retas_error_set(err, r == -ENOTTY ? -EINVAL : r, "signature.not_evdev",
-				    N_("%s is not an input device: %s."), pad->node,
-				    strerror(-r));
-		goto out;
-	}
 	snprintf(pad->name, sizeof(pad->name), "%s",
-		 libevdev_get_name(pad->evdev) ? libevdev_get_name(pad->evdev) : "");
-	if (!libevdev_has_event_code(pad->evdev, EV_ABS, ABS_X) ||
-	    !libevdev_has_event_code(pad->evdev, EV_ABS, ABS_Y) ||
-	    !libevdev_has_event_code(pad->evdev, EV_KEY, BTN_TOUCH)) {
+		 libevdev_get_name(evdev) ? libevdev_get_name(evdev) : "");
+	if (!libevdev_has_event_code(evdev, EV_ABS, ABS_X) ||
+	    !libevdev_has_event_code(evdev, EV_ABS, ABS_Y) ||
+	    !libevdev_has_event_code(evdev, EV_KEY, BTN_TOUCH)) {
 		r = retas_error_set(err, -EINVAL, "signature.not_a_pen",
 				    N_("%s (%s) is not a pen tablet: it lacks absolute X/Y "
 				       "or BTN_TOUCH."),
 				    pad->node, pad->name);
 		goto out;
 	}
-	pad->has_tool_pen = libevdev_has_event_code(pad->evdev, EV_KEY, BTN_TOOL_PEN);
-	pad->has_pressure = libevdev_has_event_code(pad->evdev, EV_ABS, ABS_PRESSURE);
+	pad->has_tool_pen = libevdev_has_event_code(evdev, EV_KEY, BTN_TOOL_PEN);
+	pad->has_pressure = libevdev_has_event_code(evdev, EV_ABS, ABS_PRESSURE);
 	if (pad->has_pressure) {
-		const struct input_absinfo *ap = libevdev_get_abs_info(pad->evdev, ABS_PRESSURE);
+		const struct input_absinfo *ap = libevdev_get_abs_info(evdev, ABS_PRESSURE);
 
 		pad->p_min = ap->minimum;
 		if (ap->maximum > ap->minimum)
@@ -219,13 +227,16 @@ static int evdev_open(const struct sig_config *cfg, struct sig_device **out,
 			pad->p_max = UINT16_MAX;
 		pad->has_pressure = pad->p_max > 0;
 	}
-	r = axis_scale(pad, cfg, err);
+	r = axis_scale(pad, evdev, cfg, err);
 	if (r < 0)
 		goto out;
 	*out = &pad->base;
 	pad = NULL;
 	r = 0;
 out:
+	libevdev_free(evdev);
+	if (fd >= 0)
+		close(fd);
 	if (pad)
 		evdev_close(&pad->base);
 	return r;
@@ -248,6 +259,9 @@ static int evdev_describe(struct sig_device *dev, struct sig_info *out)
 /* State of one capture. */
 struct capture {
 	struct evdev_pad *pad;
+	int fd;
+	struct libevdev *evdev;
+	bool gone; /* the device went away: no more ioctls on it */
 	const struct sig_capture_params *params;
 	struct sig_signature *sig;
 	struct sig_progress progress;
@@ -281,7 +295,7 @@ static int clamp_i32(int64_t v)
 /* A complete pen report: sample it from libevdev's state. */
 static int cap_frame(struct capture *c, const struct input_event *ev)
 {
-	struct libevdev *d = c->pad->evdev;
+	struct libevdev *d = c->evdev;
 	bool in_range = !c->pad->has_tool_pen || libevdev_get_event_value(d, EV_KEY, BTN_TOOL_PEN);
 	bool down = in_range && libevdev_get_event_value(d, EV_KEY, BTN_TOUCH);
 	int r;
@@ -296,7 +310,12 @@ static int cap_frame(struct capture *c, const struct input_event *ev)
 			c->t0_us = t_us;
 			c->have_t0 = true;
 		}
+		/* evdev stamps events with CLOCK_REALTIME unless told otherwise;
+		 * a clock stepped back mid-signature must not make time run
+		 * backwards in the series */
 		t_ms = (t_us - c->t0_us) / 1000;
+		if (c->sig->n_points && t_ms < c->sig->points[c->sig->n_points - 1].t_ms)
+			t_ms = c->sig->points[c->sig->n_points - 1].t_ms;
 		p.t_ms = t_ms < 0 ? 0 : t_ms > UINT32_MAX ? UINT32_MAX : (uint32_t)t_ms;
 		p.x = clamp_i32((int64_t)libevdev_get_event_value(d, EV_ABS, ABS_X) - c->pad->x_min);
 		p.y = clamp_i32((int64_t)libevdev_get_event_value(d, EV_ABS, ABS_Y) - c->pad->y_min);
@@ -330,7 +349,7 @@ static int cap_frame(struct capture *c, const struct input_event *ev)
 
 static int cap_removed(struct capture *c, struct retas_error *err)
 {
-	c->pad->gone = true;
+	c->gone = true;
 	return retas_error_set(err, -ENODEV, "signature.removed",
 			       N_("The signature pad was disconnected during the signature; "
 				  "nothing was kept. Reconnect it and sign again."));
@@ -344,15 +363,14 @@ static int cap_read_error(struct capture *c, int r, struct retas_error *err)
 			       N_("Reading the signature pad failed: %s."), strerror(-r));
 }
 
-/* Reads everything the kernel has queued. record=false only keeps
- * libevdev's state current (events from before the capture began). */
-static int cap_read(struct capture *c, bool record, struct retas_error *err)
+/* Reads everything the kernel has queued. */
+static int cap_read(struct capture *c, struct retas_error *err)
 {
 	struct input_event ev;
 	int r;
 
 	for (;;) {
-		r = libevdev_next_event(c->pad->evdev, LIBEVDEV_READ_FLAG_NORMAL, &ev);
+		r = libevdev_next_event(c->evdev, LIBEVDEV_READ_FLAG_NORMAL, &ev);
 		if (r == -EAGAIN)
 			return 0;
 		if (r < 0)
@@ -363,16 +381,14 @@ static int cap_read(struct capture *c, bool record, struct retas_error *err)
 			 * nothing was sampled from it; now libevdev hands out the
 			 * device's current state as a frame of its own, until
 			 * -EAGAIN. */
-			if (record)
-				c->resync_pending = true;
+			c->resync_pending = true;
 			for (;;) {
-				r = libevdev_next_event(c->pad->evdev, LIBEVDEV_READ_FLAG_SYNC,
-							&ev);
+				r = libevdev_next_event(c->evdev, LIBEVDEV_READ_FLAG_SYNC, &ev);
 				if (r == -EAGAIN)
 					break;
 				if (r < 0)
 					return cap_read_error(c, r, err);
-				if (record && ev.type == EV_SYN && ev.code == SYN_REPORT) {
+				if (ev.type == EV_SYN && ev.code == SYN_REPORT) {
 					r = cap_frame(c, &ev);
 					if (r < 0)
 						return r;
@@ -380,7 +396,7 @@ static int cap_read(struct capture *c, bool record, struct retas_error *err)
 			}
 			continue;
 		}
-		if (record && ev.type == EV_SYN && ev.code == SYN_REPORT) {
+		if (ev.type == EV_SYN && ev.code == SYN_REPORT) {
 			r = cap_frame(c, &ev);
 			if (r < 0)
 				return r;
@@ -432,14 +448,10 @@ static int cap_loop(struct capture *c, struct retas_error *err)
 	int control_fd = c->params->control_fd;
 	int r;
 
-	r = cap_read(c, false, err);
-	if (r < 0)
-		return r;
 	/* A pen already on the surface starts its stroke at the next report. */
-	c->was_down = false;
 	for (;;) {
 		struct pollfd pfd[2] = {
-			{.fd = c->pad->fd, .events = POLLIN},
+			{.fd = c->fd, .events = POLLIN},
 			{.fd = control_fd, .events = POLLIN},
 		};
 		int64_t now = cap_now(c), until = c->params->deadline_ms;
@@ -470,7 +482,7 @@ static int cap_loop(struct capture *c, struct retas_error *err)
 		if (pfd[0].revents & (POLLHUP | POLLERR | POLLNVAL))
 			return cap_removed(c, err);
 		if (pfd[0].revents & POLLIN) {
-			r = cap_read(c, true, err);
+			r = cap_read(c, err);
 			if (r < 0)
 				return r;
 		}
@@ -486,16 +498,17 @@ static int evdev_capture(struct sig_device *dev, const struct sig_capture_params
 			 struct sig_signature **out, struct retas_error *err)
 {
 	struct evdev_pad *pad = to_pad(dev);
-	struct capture c = {.pad = pad, .params = params};
+	struct capture c = {.pad = pad, .params = params, .fd = -1};
 	int r;
 
-	if (pad->gone)
-		return cap_removed(&c, err);
 	c.sig = sig_signature_new(pad->x_upm, pad->y_upm, pad->x_extent, pad->y_extent,
 				  pad->has_pressure ? pad->p_max : 0);
 	if (!c.sig)
 		return -ENOMEM;
-	r = libevdev_grab(pad->evdev, LIBEVDEV_GRAB);
+	r = pad_open_fd(pad, &c.fd, &c.evdev, err);
+	if (r < 0)
+		goto out;
+	r = libevdev_grab(c.evdev, LIBEVDEV_GRAB);
 	if (r < 0) {
 		if (r == -EBUSY)
 			r = retas_error_set(err, -EBUSY, "signature.busy",
@@ -514,12 +527,15 @@ static int evdev_capture(struct sig_device *dev, const struct sig_capture_params
 	r = cap_loop(&c, err);
 	/* A vanished device has released its grab with itself; the ioctl
 	 * would only fail. */
-	if (!pad->gone)
-		libevdev_grab(pad->evdev, LIBEVDEV_UNGRAB);
+	if (!c.gone)
+		libevdev_grab(c.evdev, LIBEVDEV_UNGRAB);
 	if (r < 0)
 		goto out;
 	*out = steal_ptr(c.sig);
 out:
+	libevdev_free(c.evdev);
+	if (c.fd >= 0)
+		close(c.fd);
 	sig_signature_free(c.sig);
 	return r;
 }
