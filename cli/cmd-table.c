@@ -6,9 +6,11 @@
 
 extern const struct cli_cmd_entry cli_cmd_help_entry;
 extern const struct cli_cmd_entry cli_cmd_nik_entry;
+extern const struct cli_cmd_entry cli_cmd_devices_test_signature_entry;
 
 const struct cli_cmd_entry *const cli_commands[] = {
 	&cli_cmd_help_entry,
 	&cli_cmd_nik_entry,
+	&cli_cmd_devices_test_signature_entry,
 	NULL,
 };
