@@ -187,10 +187,10 @@ static int capture(struct cli_ctx *ctx, struct sig_device *dev, const char *png_
 	bool tty = isatty(STDIN_FILENO);
 	struct live live = {.tty = isatty(STDERR_FILENO)};
 	struct sig_capture_params params = {
-		.deadline_ms = retas_time_mono_ms() + CAPTURE_TIMEOUT_MS,
-		.control_fd = STDIN_FILENO,
-		.progress = on_progress,
-		.userdata = &live,
+	    .deadline_ms = retas_time_mono_ms() + CAPTURE_TIMEOUT_MS,
+	    .control_fd = STDIN_FILENO,
+	    .progress = on_progress,
+	    .userdata = &live,
 	};
 	size_t png_len = 0;
 	int r;
@@ -240,10 +240,10 @@ static int capture(struct cli_ctx *ctx, struct sig_device *dev, const char *png_
 static int cmd_devices_test_signature_exec(struct cli_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"save", required_argument, NULL, 's'},
-		{"device", required_argument, NULL, 'd'},
-		{"idle", required_argument, NULL, 'i'},
-		{0},
+	    {"save", required_argument, NULL, 's'},
+	    {"device", required_argument, NULL, 'd'},
+	    {"idle", required_argument, NULL, 'i'},
+	    {0},
 	};
 	const struct cli_cmd_entry *e = &cli_cmd_devices_test_signature_entry;
 	_cleanup_(sig_device_closep) struct sig_device *dev = NULL;

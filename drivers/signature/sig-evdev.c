@@ -265,11 +265,11 @@ struct capture {
 	const struct sig_capture_params *params;
 	struct sig_signature *sig;
 	struct sig_progress progress;
-	bool was_down;       /* the previous frame had ink */
+	bool was_down;	     /* the previous frame had ink */
 	bool resync_pending; /* events were lost: flag the next sample */
 	bool have_t0;
-	int64_t t0_us;       /* event time of the first sample */
-	int64_t idle_at;     /* 0: not armed */
+	int64_t t0_us;	 /* event time of the first sample */
+	int64_t idle_at; /* 0: not armed */
 	bool accepted;
 };
 
@@ -317,8 +317,10 @@ static int cap_frame(struct capture *c, const struct input_event *ev)
 		if (c->sig->n_points && t_ms < c->sig->points[c->sig->n_points - 1].t_ms)
 			t_ms = c->sig->points[c->sig->n_points - 1].t_ms;
 		p.t_ms = t_ms < 0 ? 0 : t_ms > UINT32_MAX ? UINT32_MAX : (uint32_t)t_ms;
-		p.x = clamp_i32((int64_t)libevdev_get_event_value(d, EV_ABS, ABS_X) - c->pad->x_min);
-		p.y = clamp_i32((int64_t)libevdev_get_event_value(d, EV_ABS, ABS_Y) - c->pad->y_min);
+		p.x =
+		    clamp_i32((int64_t)libevdev_get_event_value(d, EV_ABS, ABS_X) - c->pad->x_min);
+		p.y =
+		    clamp_i32((int64_t)libevdev_get_event_value(d, EV_ABS, ABS_Y) - c->pad->y_min);
 		if (c->pad->has_pressure) {
 			int64_t v = (int64_t)libevdev_get_event_value(d, EV_ABS, ABS_PRESSURE) -
 				    c->pad->p_min;
@@ -451,8 +453,8 @@ static int cap_loop(struct capture *c, struct retas_error *err)
 	/* A pen already on the surface starts its stroke at the next report. */
 	for (;;) {
 		struct pollfd pfd[2] = {
-			{.fd = c->fd, .events = POLLIN},
-			{.fd = control_fd, .events = POLLIN},
+		    {.fd = c->fd, .events = POLLIN},
+		    {.fd = control_fd, .events = POLLIN},
 		};
 		int64_t now = cap_now(c), until = c->params->deadline_ms;
 		int timeout;
@@ -541,9 +543,9 @@ out:
 }
 
 const struct sig_ops sig_evdev_ops = {
-	.name = "evdev",
-	.open = evdev_open,
-	.describe = evdev_describe,
-	.capture = evdev_capture,
-	.close = evdev_close,
+    .name = "evdev",
+    .open = evdev_open,
+    .describe = evdev_describe,
+    .capture = evdev_capture,
+    .close = evdev_close,
 };

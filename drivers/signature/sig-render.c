@@ -20,10 +20,10 @@
 void sig_render_opts_defaults(struct sig_render_opts *o)
 {
 	*o = (struct sig_render_opts){
-		.dpi = SIG_DEFAULT_DPI,
-		.margin_mm = 3.0,
-		.min_width_mm = 0.3,
-		.max_width_mm = 0.8,
+	    .dpi = SIG_DEFAULT_DPI,
+	    .margin_mm = 3.0,
+	    .min_width_mm = 0.3,
+	    .max_width_mm = 0.8,
 	};
 }
 
@@ -69,8 +69,8 @@ static double px_for_mm(double extent_mm, unsigned dpi)
  * path, joined round; a new width starts a new path at the shared point.
  * Pressure changes slowly along a stroke, so most strokes need few paths.
  */
-static void draw_stroke(cairo_t *cr, const struct sig_signature *s,
-			const struct sig_render_opts *o, size_t from, size_t to, double quantum)
+static void draw_stroke(cairo_t *cr, const struct sig_signature *s, const struct sig_render_opts *o,
+			size_t from, size_t to, double quantum)
 {
 	const struct sig_point *pts = s->points;
 	double cur = -1;
@@ -228,8 +228,8 @@ static int png_encode(png_structp png, png_infop info, const struct sig_image *i
 	if (setjmp(png_jmpbuf(png)))
 		return -ENOMEM;
 	png_set_write_fn(png, m, png_mem_write, png_mem_flush);
-	png_set_IHDR(png, info, img->width, img->height, 8, PNG_COLOR_TYPE_GRAY,
-		     PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+	png_set_IHDR(png, info, img->width, img->height, 8, PNG_COLOR_TYPE_GRAY, PNG_INTERLACE_NONE,
+		     PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
 	png_set_pHYs(png, info, ppm, ppm, PNG_RESOLUTION_METER);
 	png_write_info(png, info);
 	for (unsigned y = 0; y < img->height; y++)

@@ -211,8 +211,11 @@ static int decode_points(struct rbuf *r, struct sig_signature *s, uint32_t n,
 			return bad(err, "sample out of range");
 		if (p < 0 || p > s->pressure_max)
 			return bad(err, "pressure out of range");
-		pt = (struct sig_point){.t_ms = (uint32_t)t, .x = (int32_t)x, .y = (int32_t)y,
-					.pressure = (uint16_t)p, .flags = (uint8_t)f};
+		pt = (struct sig_point){.t_ms = (uint32_t)t,
+					.x = (int32_t)x,
+					.y = (int32_t)y,
+					.pressure = (uint16_t)p,
+					.flags = (uint8_t)f};
 		if (sig_signature_append(s, &pt) < 0)
 			return -ENOMEM;
 	}
@@ -287,8 +290,7 @@ static int add(json_object *obj, const char *key, json_object *val)
 	return 0;
 }
 
-static int json_point(const struct sig_signature *s, const struct sig_point *p,
-		      json_object **out)
+static int json_point(const struct sig_signature *s, const struct sig_point *p, json_object **out)
 {
 	_cleanup_(json_object_putp) json_object *o = json_object_new_object();
 

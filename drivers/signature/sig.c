@@ -13,8 +13,8 @@
 #include "sig.h"
 
 const struct sig_ops *const sig_drivers[] = {
-	&sig_evdev_ops,
-	NULL,
+    &sig_evdev_ops,
+    NULL,
 };
 
 struct sig_signature *sig_signature_new(uint32_t x_units_per_m, uint32_t y_units_per_m,
@@ -123,9 +123,8 @@ int sig_signature_check(const struct sig_signature *s, const struct sig_limits *
 void sig_config_defaults(struct sig_config *cfg)
 {
 	*cfg = (struct sig_config){
-		.idle_ms = SIG_DEFAULT_IDLE_MS,
-		.limits = {.min_points = SIG_DEFAULT_MIN_POINTS,
-			   .min_ink_mm = SIG_DEFAULT_MIN_INK_MM},
+	    .idle_ms = SIG_DEFAULT_IDLE_MS,
+	    .limits = {.min_points = SIG_DEFAULT_MIN_POINTS, .min_ink_mm = SIG_DEFAULT_MIN_INK_MM},
 	};
 }
 

@@ -27,7 +27,7 @@
 
 enum {
 	SIG_POINT_STROKE_START = 1u << 0, /* the pen touched down at this sample */
-	SIG_POINT_RESYNC = 1u << 1,       /* first sample after the kernel dropped events */
+	SIG_POINT_RESYNC = 1u << 1,	  /* first sample after the kernel dropped events */
 };
 #define SIG_POINT_FLAGS_KNOWN (SIG_POINT_STROKE_START | SIG_POINT_RESYNC)
 
@@ -35,10 +35,10 @@ enum {
  * last sample of each stroke (the sample before the next STROKE_START, or
  * the last sample of the signature). */
 struct sig_point {
-	uint32_t t_ms;     /* since the first sample of the signature */
-	int32_t x, y;      /* pad units from the axis minimum, y downwards */
+	uint32_t t_ms;	   /* since the first sample of the signature */
+	int32_t x, y;	   /* pad units from the axis minimum, y downwards */
 	uint16_t pressure; /* 0..pressure_max */
-	uint8_t flags;     /* SIG_POINT_* */
+	uint8_t flags;	   /* SIG_POINT_* */
 };
 
 struct sig_signature {
@@ -54,7 +54,8 @@ struct sig_signature {
 
 /* An empty signature with the given scale; NULL without memory. */
 struct sig_signature *sig_signature_new(uint32_t x_units_per_m, uint32_t y_units_per_m,
-					uint32_t x_extent, uint32_t y_extent, uint32_t pressure_max);
+					uint32_t x_extent, uint32_t y_extent,
+					uint32_t pressure_max);
 void sig_signature_free(struct sig_signature *s);
 RETAS_DEFINE_CLEANUP(struct sig_signature, sig_signature_free)
 /* Appends a copy of p; 0 or -ENOMEM (the signature is unchanged then). */
@@ -94,9 +95,9 @@ int sig_signature_check(const struct sig_signature *s, const struct sig_limits *
 /* The configuration keys signature.* (see packaging's default config). */
 struct sig_config {
 	const char *device_node; /* signature.device; NULL: the first pen tablet udev knows */
-	double width_mm;         /* signature.width_mm / height_mm: the surface's size for pads */
-	double height_mm;        /* that do not report a resolution; 0 = not configured */
-	int idle_ms;             /* signature.idle_ms: end this long after the last stroke; 0 = never */
+	double width_mm;	 /* signature.width_mm / height_mm: the surface's size for pads */
+	double height_mm;	 /* that do not report a resolution; 0 = not configured */
+	int idle_ms; /* signature.idle_ms: end this long after the last stroke; 0 = never */
 	struct sig_limits limits; /* signature.min_points, signature.min_ink_mm */
 };
 
@@ -108,11 +109,11 @@ void sig_config_defaults(struct sig_config *cfg);
 
 struct sig_info {
 	char driver[16];
-	char name[128];  /* the device's own name */
-	char node[256];  /* e.g. /dev/input/event5 */
+	char name[128];	 /* the device's own name */
+	char node[256];	 /* e.g. /dev/input/event5 */
 	double width_mm; /* the surface */
 	double height_mm;
-	bool size_configured; /* from signature.width_mm/height_mm, not the device */
+	bool size_configured;	  /* from signature.width_mm/height_mm, not the device */
 	uint32_t pressure_levels; /* 0: no pressure axis */
 };
 
@@ -124,8 +125,8 @@ enum sig_command {
 };
 
 struct sig_progress {
-	unsigned frames;  /* complete pen reports read so far, hovering included */
-	unsigned points;  /* samples with ink kept */
+	unsigned frames; /* complete pen reports read so far, hovering included */
+	unsigned points; /* samples with ink kept */
 	unsigned strokes;
 	bool pen_down;
 	bool in_range;
@@ -195,7 +196,7 @@ RETAS_DEFINE_CLEANUP(struct sig_device, sig_device_close)
 /* ---- output -------------------------------------------------------------- */
 
 struct sig_render_opts {
-	unsigned dpi;        /* signature.dpi, default 300 */
+	unsigned dpi;	     /* signature.dpi, default 300 */
 	double margin_mm;    /* around the ink's bounding box, default 3 */
 	double min_width_mm; /* stroke width at the lightest touch, default 0.3 */
 	double max_width_mm; /* at full pressure (and without a pressure axis), default 0.8 */

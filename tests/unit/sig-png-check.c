@@ -161,8 +161,10 @@ size_t test_png_ink_off_path(const struct test_png *p, const struct sig_signatur
 				near = near_sample(s, o, i, cx, cy, px_mm);
 			if (!near) {
 				if (off < 5)
-					fprintf(stderr, "ink off the path at pixel %u,%u (%.2f mm, %.2f mm)\n",
-						x, y, cx, cy);
+					fprintf(
+					    stderr,
+					    "ink off the path at pixel %u,%u (%.2f mm, %.2f mm)\n",
+					    x, y, cx, cy);
 				off++;
 			}
 		}
@@ -209,7 +211,8 @@ size_t test_png_path_gaps(const struct test_png *p, const struct sig_signature *
 				if (!dark_at(p, ax + t * (bx - ax), ay + t * (by - ay), origin_x_mm,
 					     origin_y_mm, px_mm)) {
 					if (gaps < 5)
-						fprintf(stderr, "path not inked at %.2f mm, %.2f mm\n",
+						fprintf(stderr,
+							"path not inked at %.2f mm, %.2f mm\n",
 							ax + t * (bx - ax), ay + t * (by - ay));
 					gaps++;
 				}

@@ -47,7 +47,8 @@ static struct sig_signature *wavy(size_t n, uint32_t pmax)
 		int32_t y = (int32_t)(3000 + 800 * sin(u * 12));
 		uint8_t f = (i == 0 || i == n / 2) ? SIG_POINT_STROKE_START : 0;
 
-		add_point(s, (uint32_t)(i * 5), x, y, pmax ? (uint16_t)(pmax * (0.2 + 0.7 * u)) : 0, f);
+		add_point(s, (uint32_t)(i * 5), x, y, pmax ? (uint16_t)(pmax * (0.2 + 0.7 * u)) : 0,
+			  f);
 	}
 	return s;
 }
@@ -75,10 +76,10 @@ static void series_encode_exact_bytes(void **state)
 	uint8_t *buf = NULL;
 	size_t len = 0;
 	static const uint8_t want_points[] = {
-		/* flags, dt, zz(dx), zz(dy), zz(dp) */
-		0x01, 0x00, 0xd0, 0x0f, 0xa0, 0x1f, 0xa4, 0x02, /* t0 x1000 y2000 p146 */
-		0x02, 0x05, 0x01, 0x80, 0x01, 0x03,             /* t5 x999 y2064 p144 */
-		0x01, 0xc8, 0x01, 0x00, 0x00, 0x9f, 0x02,       /* t205 stroke, p0 */
+	    /* flags, dt, zz(dx), zz(dy), zz(dp) */
+	    0x01, 0x00, 0xd0, 0x0f, 0xa0, 0x1f, 0xa4, 0x02, /* t0 x1000 y2000 p146 */
+	    0x02, 0x05, 0x01, 0x80, 0x01, 0x03,		    /* t5 x999 y2064 p144 */
+	    0x01, 0xc8, 0x01, 0x00, 0x00, 0x9f, 0x02,	    /* t205 stroke, p0 */
 	};
 
 	add_point(s, 0, 1000, 2000, 146, SIG_POINT_STROKE_START);
@@ -87,7 +88,7 @@ static void series_encode_exact_bytes(void **state)
 	assert_int_equal(sig_series_encode(s, &buf, &len), 0);
 	assert_int_equal(len, 32 + sizeof(want_points) + 4);
 	assert_memory_equal(buf, "RSIG\x01\0\0\0", 8);
-	assert_memory_equal(buf + 8, "\xa0\x86\x01\x00\xa0\x86\x01\x00", 8); /* 100000 */
+	assert_memory_equal(buf + 8, "\xa0\x86\x01\x00\xa0\x86\x01\x00", 8);  /* 100000 */
 	assert_memory_equal(buf + 16, "\x60\x3b\x00\x00\x1c\x25\x00\x00", 8); /* 15200, 9500 */
 	assert_memory_equal(buf + 24, "\xff\x07\x00\x00\x03\x00\x00\x00", 8);
 	assert_memory_equal(buf + 32, want_points, sizeof(want_points));
@@ -267,8 +268,8 @@ static void series_json_export(void **state)
 	assert_true(fabs(json_object_get_double(v) - 0.440) < 1e-9); /* hypot(0.42, 0.13) */
 	assert_int_equal(retas_json_get_array(o, "strokes", &strokes), 0);
 	assert_int_equal(json_object_array_length(strokes), 2);
-	assert_int_equal(retas_json_get_array(json_object_array_get_idx(strokes, 0), "points", &pts),
-			 0);
+	assert_int_equal(
+	    retas_json_get_array(json_object_array_get_idx(strokes, 0), "points", &pts), 0);
 	assert_int_equal(json_object_array_length(pts), 2);
 	pt = json_object_array_get_idx(pts, 1);
 	assert_true(json_object_object_get_ex(pt, "t", &v));
@@ -278,8 +279,8 @@ static void series_json_export(void **state)
 	assert_true(json_object_object_get_ex(pt, "p", &v));
 	assert_int_equal(json_object_get_int(v), 402);
 	assert_false(json_object_object_get_ex(pt, "resync", &v));
-	assert_int_equal(retas_json_get_array(json_object_array_get_idx(strokes, 1), "points", &pts),
-			 0);
+	assert_int_equal(
+	    retas_json_get_array(json_object_array_get_idx(strokes, 1), "points", &pts), 0);
 	assert_true(json_object_object_get_ex(json_object_array_get_idx(pts, 0), "resync", &v));
 	assert_true(json_object_get_boolean(v));
 	free(text);
@@ -442,13 +443,12 @@ static void stub_close(struct sig_device *dev)
 }
 
 static const struct sig_ops stub_ops = {
-	.name = "stub",
-	.open = stub_open,
-	.close = stub_close,
+    .name = "stub",
+    .open = stub_open,
+    .close = stub_close,
 };
 
-static int stub_open(const struct sig_config *cfg, struct sig_device **out,
-		     struct retas_error *err)
+static int stub_open(const struct sig_config *cfg, struct sig_device **out, struct retas_error *err)
 {
 	struct sig_device *d = calloc(1, sizeof(*d));
 
@@ -483,17 +483,17 @@ static void core_null_member_is_eopnotsupp(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(series_encode_exact_bytes),
-		cmocka_unit_test(series_roundtrip),
-		cmocka_unit_test(series_encode_refuses_invalid),
-		cmocka_unit_test(series_decode_refuses),
-		cmocka_unit_test(series_json_export),
-		cmocka_unit_test(check_refuses_empty_and_trivial),
-		cmocka_unit_test(render_geometry_dpi_and_ink),
-		cmocka_unit_test(render_width_follows_pressure),
-		cmocka_unit_test(render_dot_and_no_pressure),
-		cmocka_unit_test(render_refuses_bad_options),
-		cmocka_unit_test(core_null_member_is_eopnotsupp),
+	    cmocka_unit_test(series_encode_exact_bytes),
+	    cmocka_unit_test(series_roundtrip),
+	    cmocka_unit_test(series_encode_refuses_invalid),
+	    cmocka_unit_test(series_decode_refuses),
+	    cmocka_unit_test(series_json_export),
+	    cmocka_unit_test(check_refuses_empty_and_trivial),
+	    cmocka_unit_test(render_geometry_dpi_and_ink),
+	    cmocka_unit_test(render_width_follows_pressure),
+	    cmocka_unit_test(render_dot_and_no_pressure),
+	    cmocka_unit_test(render_refuses_bad_options),
+	    cmocka_unit_test(core_null_member_is_eopnotsupp),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

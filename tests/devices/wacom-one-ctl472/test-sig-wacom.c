@@ -60,8 +60,8 @@ static int failures;
 	} while (0)
 
 struct expect {
-	char open[32];   /* ok, no_pad, no_resolution */
-	char end[16];    /* idle, accept, accept-now, gone */
+	char open[32];	 /* ok, no_pad, no_resolution */
+	char end[16];	 /* idle, accept, accept-now, gone */
 	char result[48]; /* ok or the refusal's reason */
 	unsigned frames;
 	unsigned clear_at; /* 0: no clear */
@@ -97,7 +97,8 @@ static int read_expect(const char *dir, const char *scenario, struct expect *e)
 
 		if (line[0] == '#' || line[0] == '\n')
 			continue;
-		if (sscanf(line, "open %31s", e->open) == 1 || sscanf(line, "end %15s", e->end) == 1 ||
+		if (sscanf(line, "open %31s", e->open) == 1 ||
+		    sscanf(line, "end %15s", e->end) == 1 ||
 		    sscanf(line, "result %47s", e->result) == 1 ||
 		    sscanf(line, "frames %u", &e->frames) == 1 ||
 		    sscanf(line, "clear-at %u", &e->clear_at) == 1)
@@ -112,8 +113,11 @@ static int read_expect(const char *dir, const char *scenario, struct expect *e)
 			if (!n)
 				abort();
 			e->pts = n;
-			e->pts[e->n_pts++] = (struct sig_point){
-				.t_ms = t, .x = x, .y = y, .pressure = (uint16_t)p, .flags = (uint8_t)flags};
+			e->pts[e->n_pts++] = (struct sig_point){.t_ms = t,
+								.x = x,
+								.y = y,
+								.pressure = (uint16_t)p,
+								.flags = (uint8_t)flags};
 			continue;
 		}
 		fprintf(stderr, "%s: cannot parse: %s", path, line);
@@ -196,12 +200,13 @@ static void check_points(const struct sig_signature *got, const struct expect *e
 	for (size_t i = 0; i < got->n_points && i < e->n_pts; i++) {
 		const struct sig_point *a = &got->points[i], *b = &e->pts[i];
 
-		CHECK(a->t_ms == b->t_ms && a->x == b->x && a->y == b->y &&
-			      a->pressure == b->pressure && a->flags == b->flags,
-		      "sample %zu: got flags %u t %u (%d, %d) p %u, generated flags %u t %u (%d, %d) "
-		      "p %u",
-		      i, a->flags, a->t_ms, a->x, a->y, a->pressure, b->flags, b->t_ms, b->x, b->y,
-		      b->pressure);
+		CHECK(
+		    a->t_ms == b->t_ms && a->x == b->x && a->y == b->y &&
+			a->pressure == b->pressure && a->flags == b->flags,
+		    "sample %zu: got flags %u t %u (%d, %d) p %u, generated flags %u t %u (%d, %d) "
+		    "p %u",
+		    i, a->flags, a->t_ms, a->x, a->y, a->pressure, b->flags, b->t_ms, b->x, b->y,
+		    b->pressure);
 	}
 }
 
@@ -221,7 +226,7 @@ static void check_series(const struct sig_signature *got)
 	if (back) {
 		CHECK(back->n_points == got->n_points, "series round trip count");
 		CHECK(back->n_points == got->n_points &&
-			      !memcmp(back->points, got->points, got->n_points * sizeof(*got->points)),
+			  !memcmp(back->points, got->points, got->n_points * sizeof(*got->points)),
 		      "series round trip samples");
 	}
 	CHECK(sig_series_to_json(got, &json) == 0, "JSON export");
@@ -253,7 +258,7 @@ static void check_png(const uint8_t *buf, size_t len, const struct sig_signature
 	CHECK(png.width == w && png.height == h, "PNG %ux%u, the ink's extent at %u DPI is %ux%u",
 	      png.width, png.height, o->dpi, w, h);
 	CHECK(png.has_phys && png.phys_unit == PNG_RESOLUTION_METER &&
-		      png.ppm_x == (uint32_t)lround(o->dpi / 0.0254) && png.ppm_y == png.ppm_x,
+		  png.ppm_x == (uint32_t)lround(o->dpi / 0.0254) && png.ppm_y == png.ppm_x,
 	      "pHYs %u/%u unit %d for %u DPI", png.ppm_x, png.ppm_y, png.phys_unit, o->dpi);
 	CHECK(test_png_ink_off_path(&png, want, o, ox, oy) == 0, "ink off the stroke path");
 	CHECK(test_png_path_gaps(&png, want, ox, oy) == 0, "stroke path without ink");
@@ -267,7 +272,7 @@ static void check_png(const uint8_t *buf, size_t len, const struct sig_signature
 		for (size_t i = 0; i < want->n_points; i++) {
 			double x = sig_x_mm(want, want->points[i].x);
 			double wmm = o->min_width_mm + (o->max_width_mm - o->min_width_mm) *
-							       want->points[i].pressure / 2047.0;
+							   want->points[i].pressure / 2047.0;
 
 			if (fabs(x - e->p_lo_mm) < 0.3)
 				want_lo = wmm * px;
@@ -279,8 +284,8 @@ static void check_png(const uint8_t *buf, size_t len, const struct sig_signature
 		      want_lo);
 		CHECK(fabs(hi - want_hi) <= 1.5, "firm end %u px wide, pen width %.1f px", hi,
 		      want_hi);
-		CHECK(hi > lo + 3, "the firm end (%u px) is not wider than the light end (%u px)", hi,
-		      lo);
+		CHECK(hi > lo + 3, "the firm end (%u px) is not wider than the light end (%u px)",
+		      hi, lo);
 	}
 	test_png_release(&png);
 }
@@ -370,10 +375,10 @@ static int inner(const char *dir, const char *scenario)
 	}
 	CHECK(sig_device_describe(dev, &info) == 0, "describe");
 	CHECK(streq(info.driver, "evdev") && streq(info.name, "Wacom One by Wacom S Pen") &&
-		      streq(info.node, NODE),
+		  streq(info.node, NODE),
 	      "found %s '%s' at %s", info.driver, info.name, info.node);
 	CHECK(fabs(info.width_mm - 152) < 1e-9 && fabs(info.height_mm - 95) < 1e-9 &&
-		      !info.size_configured,
+		  !info.size_configured,
 	      "surface %.3f x %.3f mm", info.width_mm, info.height_mm);
 	CHECK(info.pressure_levels == 2048, "%u pressure levels", info.pressure_levels);
 
@@ -385,11 +390,11 @@ static int inner(const char *dir, const char *scenario)
 		run.sent_accept = write(pipefd[1], "a", 1) == 1;
 	{
 		struct sig_capture_params p = {
-			.deadline_ms = retas_time_mono_ms() + CAPTURE_DEADLINE_MS,
-			.now_ms = test_clock,
-			.control_fd = pipefd[0],
-			.progress = on_progress,
-			.userdata = &run,
+		    .deadline_ms = retas_time_mono_ms() + CAPTURE_DEADLINE_MS,
+		    .now_ms = test_clock,
+		    .control_fd = pipefd[0],
+		    .progress = on_progress,
+		    .userdata = &run,
 		};
 
 		r = sig_device_capture(dev, &p, &got, &err);
@@ -415,7 +420,8 @@ static int inner(const char *dir, const char *scenario)
 		CHECK(got == NULL, "a signature came back with the refusal");
 		CHECK(streq(err.reason, e.result), "reason %s, want %s", err.reason, e.result);
 		if (want == -ENODATA)
-			CHECK(strstr(err.message, "sign again") != NULL, "message: %s", err.message);
+			CHECK(strstr(err.message, "sign again") != NULL, "message: %s",
+			      err.message);
 		else
 			CHECK(strstr(err.message, "disconnected") != NULL, "message: %s",
 			      err.message);
@@ -424,7 +430,8 @@ static int inner(const char *dir, const char *scenario)
 			      e.frames);
 		if (streq(scenario, "hover-only"))
 			CHECK(run.saw_in_range && run.max_points == 0,
-			      "hovering: in range %d, %u samples", run.saw_in_range, run.max_points);
+			      "hovering: in range %d, %u samples", run.saw_in_range,
+			      run.max_points);
 	}
 	free(e.pts);
 	return failures ? 1 : 0;
@@ -437,7 +444,8 @@ static bool in_path(const char *prog)
 	const char *path = getenv("PATH");
 	_cleanup_(freep) char *copy = strdup(path && *path ? path : "/usr/bin:/bin");
 
-	for (char *save = NULL, *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+	for (char *save = NULL, *d = strtok_r(copy, ":", &save); d;
+	     d = strtok_r(NULL, ":", &save)) {
 		_cleanup_(freep) char *p = NULL;
 
 		if (asprintf(&p, "%s/%s", d, prog) >= 0 && access(p, X_OK) == 0)
@@ -455,7 +463,7 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
 struct child {
 	pid_t pid;
 	int out;   /* its stdout and stderr */
-	int in;    /* its stdin, or -1 */
+	int in;	   /* its stdin, or -1 */
 	char *log; /* everything read from out */
 	size_t log_len;
 };
@@ -562,8 +570,8 @@ static int exit_code(int status)
 	return 1;
 }
 
-static int run_umockdev(char **argv, const char *tmpdir, const char *stdin_text,
-			struct child *c, struct watch *w)
+static int run_umockdev(char **argv, const char *tmpdir, const char *stdin_text, struct child *c,
+			struct watch *w)
 {
 	int64_t deadline = retas_time_mono_ms() + OUTER_DEADLINE_MS;
 	int status = 0, code;
@@ -686,7 +694,8 @@ static int outer(const char *self, const char *fixtures, const char *scenario)
 	argv[n++] = "-d";
 	argv[n++] = dev;
 	if (access(ioc, R_OK) == 0) {
-		if (asprintf(&ioc_arg, NODE "=%s", ioc) < 0 || asprintf(&evt_arg, NODE "=%s", evt) < 0)
+		if (asprintf(&ioc_arg, NODE "=%s", ioc) < 0 ||
+		    asprintf(&evt_arg, NODE "=%s", evt) < 0)
 			return 1;
 		argv[n++] = "-i";
 		argv[n++] = ioc_arg;
