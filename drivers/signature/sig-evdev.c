@@ -270,6 +270,7 @@ struct capture {
 	bool have_t0;
 	int64_t t0_us;	 /* event time of the first sample */
 	int64_t idle_at; /* 0: not armed */
+	int control_fd;	 /* -1 once at end of file */
 	bool accepted;
 };
 
@@ -365,57 +366,16 @@ static int cap_read_error(struct capture *c, int r, struct retas_error *err)
 			       N_("Reading the signature pad failed: %s."), strerror(-r));
 }
 
-/* Reads everything the kernel has queued. */
-static int cap_read(struct capture *c, struct retas_error *err)
-{
-	struct input_event ev;
-	int r;
-
-	for (;;) {
-		r = libevdev_next_event(c->evdev, LIBEVDEV_READ_FLAG_NORMAL, &ev);
-		if (r == -EAGAIN)
-			return 0;
-		if (r < 0)
-			return cap_read_error(c, r, err);
-		if (r == LIBEVDEV_READ_STATUS_SYNC) {
-			/* ev is the SYN_DROPPED: the kernel lost events. The
-			 * partial frame before it never reached a SYN_REPORT, so
-			 * nothing was sampled from it; now libevdev hands out the
-			 * device's current state as a frame of its own, until
-			 * -EAGAIN. */
-			c->resync_pending = true;
-			for (;;) {
-				r = libevdev_next_event(c->evdev, LIBEVDEV_READ_FLAG_SYNC, &ev);
-				if (r == -EAGAIN)
-					break;
-				if (r < 0)
-					return cap_read_error(c, r, err);
-				if (ev.type == EV_SYN && ev.code == SYN_REPORT) {
-					r = cap_frame(c, &ev);
-					if (r < 0)
-						return r;
-				}
-			}
-			continue;
-		}
-		if (ev.type == EV_SYN && ev.code == SYN_REPORT) {
-			r = cap_frame(c, &ev);
-			if (r < 0)
-				return r;
-		}
-	}
-}
-
 /* Commands from the control fd; -ECANCELED when the officer gives up. */
-static int cap_control(struct capture *c, int *control_fd, struct retas_error *err)
+static int cap_control(struct capture *c, struct retas_error *err)
 {
 	char buf[64];
-	ssize_t n = read(*control_fd, buf, sizeof(buf));
+	ssize_t n = read(c->control_fd, buf, sizeof(buf));
 
 	if (n < 0)
 		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
 	if (n == 0) {
-		*control_fd = -1;
+		c->control_fd = -1;
 		return 0;
 	}
 	for (ssize_t i = 0; i < n; i++) {
@@ -445,16 +405,82 @@ static int cap_control(struct capture *c, int *control_fd, struct retas_error *e
 	return 0;
 }
 
+/*
+ * A command written while reports are being read takes effect at the
+ * report where it is seen, not after the whole queue: a clear then drops
+ * only the ink before it, and an acceptance ends the signature there. The
+ * caller's fd may block, hence the zero-timeout poll.
+ */
+static int cap_control_pending(struct capture *c, struct retas_error *err)
+{
+	struct pollfd p = {.fd = c->control_fd, .events = POLLIN};
+
+	if (c->control_fd < 0 || poll(&p, 1, 0) <= 0 || !p.revents)
+		return 0;
+	return cap_control(c, err);
+}
+
+/* A complete report, then any command the report's progress call caused. */
+static int cap_report_frame(struct capture *c, const struct input_event *ev,
+			    struct retas_error *err)
+{
+	int r = cap_frame(c, ev);
+
+	if (r < 0)
+		return r;
+	return cap_control_pending(c, err);
+}
+
+/* Reads everything the kernel has queued. */
+static int cap_read(struct capture *c, struct retas_error *err)
+{
+	struct input_event ev;
+	int r;
+
+	for (;;) {
+		r = libevdev_next_event(c->evdev, LIBEVDEV_READ_FLAG_NORMAL, &ev);
+		if (r == -EAGAIN)
+			return 0;
+		if (r < 0)
+			return cap_read_error(c, r, err);
+		if (r == LIBEVDEV_READ_STATUS_SYNC) {
+			/* ev is the SYN_DROPPED: the kernel lost events. The
+			 * partial frame before it never reached a SYN_REPORT, so
+			 * nothing was sampled from it; now libevdev hands out the
+			 * device's current state as a frame of its own, until
+			 * -EAGAIN. */
+			c->resync_pending = true;
+			for (;;) {
+				r = libevdev_next_event(c->evdev, LIBEVDEV_READ_FLAG_SYNC, &ev);
+				if (r == -EAGAIN)
+					break;
+				if (r < 0)
+					return cap_read_error(c, r, err);
+				if (ev.type == EV_SYN && ev.code == SYN_REPORT) {
+					r = cap_report_frame(c, &ev, err);
+					if (r < 0 || c->accepted)
+						return r;
+				}
+			}
+			continue;
+		}
+		if (ev.type == EV_SYN && ev.code == SYN_REPORT) {
+			r = cap_report_frame(c, &ev, err);
+			if (r < 0 || c->accepted)
+				return r;
+		}
+	}
+}
+
 static int cap_loop(struct capture *c, struct retas_error *err)
 {
-	int control_fd = c->params->control_fd;
 	int r;
 
 	/* A pen already on the surface starts its stroke at the next report. */
 	for (;;) {
 		struct pollfd pfd[2] = {
 		    {.fd = c->fd, .events = POLLIN},
-		    {.fd = control_fd, .events = POLLIN},
+		    {.fd = c->control_fd, .events = POLLIN},
 		};
 		int64_t now = cap_now(c), until = c->params->deadline_ms;
 		int timeout;
@@ -470,7 +496,7 @@ static int cap_loop(struct capture *c, struct retas_error *err)
 		if (c->idle_at && c->idle_at < until)
 			until = c->idle_at;
 		timeout = until - now > 60000 ? 60000 : (int)(until - now);
-		r = poll(pfd, control_fd >= 0 ? 2 : 1, timeout);
+		r = poll(pfd, c->control_fd >= 0 ? 2 : 1, timeout);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
@@ -488,8 +514,8 @@ static int cap_loop(struct capture *c, struct retas_error *err)
 			if (r < 0)
 				return r;
 		}
-		if (control_fd >= 0 && (pfd[1].revents & (POLLIN | POLLHUP | POLLERR))) {
-			r = cap_control(c, &control_fd, err);
+		if (c->control_fd >= 0 && (pfd[1].revents & (POLLIN | POLLHUP | POLLERR))) {
+			r = cap_control(c, err);
 			if (r < 0)
 				return r;
 		}
@@ -500,7 +526,8 @@ static int evdev_capture(struct sig_device *dev, const struct sig_capture_params
 			 struct sig_signature **out, struct retas_error *err)
 {
 	struct evdev_pad *pad = to_pad(dev);
-	struct capture c = {.pad = pad, .params = params, .fd = -1};
+	struct capture c = {
+	    .pad = pad, .params = params, .fd = -1, .control_fd = params->control_fd};
 	int r;
 
 	c.sig = sig_signature_new(pad->x_upm, pad->y_upm, pad->x_extent, pad->y_extent,

@@ -352,10 +352,16 @@ def scenario_syn_dropped():
     pen = Pen()
     path = loop_path(3000, 4500, 120)
     pres = pressure_curve(len(path))
+    # umockdev replays from its own start, before the test process runs;
+    # libevdev discards whatever is queued when it resynchronises, so the
+    # pen first waits above the pad until the driver surely reads, and the
+    # reports after the drop come a second later
+    pen.frame(tool=1, x=path[0][0] - 400, y=path[0][1] - 300, d=63)
+    pen.wait(2_500_000)
     pen.approach(*path[0])
     pen.stroke(path[:50], pres[:50])
     lost = [{"x": x, "y": y, "p": p} for (x, y), p in zip(path[50:62], pres[50:62])]
-    state = pen.drop(lost, gap_us=600_000)
+    state = pen.drop(lost, gap_us=1_000_000)
     for (x, y), p in zip(path[62:], pres[62:]):
         pen.frame(x=x, y=y, p=p)
     pen.lift()
