@@ -50,16 +50,15 @@ static inline struct evdev_pad *to_pad(struct sig_device *dev)
 }
 
 /*
- * The first event node udev tags ID_INPUT_TABLET (pen tablets; the
- * buttons-only "pad" node of larger tablets carries ID_INPUT_TABLET_PAD as
- * well and is skipped). Uninitialised devices are allowed because only
- * udev's database marks a device initialised: a device udev has not
- * processed yet lacks ID_INPUT_TABLET anyway and does not match, while
- * emulated devices (umockdev) carry their properties without a database.
+ * Event nodes udev tags ID_INPUT_TABLET: pen tablets. Uninitialised devices
+ * are allowed because only udev's database marks a device initialised: a
+ * device udev has not processed yet lacks ID_INPUT_TABLET anyway and does
+ * not match, while emulated devices (umockdev) carry their properties
+ * without a database.
  */
-static int find_pad_node(char *node, size_t len, struct retas_error *err)
+static int tablet_enumerator(sd_device_enumerator **out)
 {
-	_cleanup_(sd_device_enumerator_unrefp) sd_device_enumerator *e = NULL;
+	sd_device_enumerator *e = NULL;
 	int r;
 
 	r = sd_device_enumerator_new(&e);
@@ -68,18 +67,40 @@ static int find_pad_node(char *node, size_t len, struct retas_error *err)
 	if ((r = sd_device_enumerator_add_match_subsystem(e, "input", true)) < 0 ||
 	    (r = sd_device_enumerator_add_match_sysname(e, "event*")) < 0 ||
 	    (r = sd_device_enumerator_add_match_property(e, "ID_INPUT_TABLET", "1")) < 0 ||
-	    (r = sd_device_enumerator_allow_uninitialized(e)) < 0)
+	    (r = sd_device_enumerator_allow_uninitialized(e)) < 0) {
+		sd_device_enumerator_unref(e);
+		return r;
+	}
+	*out = e;
+	return 0;
+}
+
+/* The node of a pen, or NULL: the buttons-only "pad" node of larger
+ * tablets carries ID_INPUT_TABLET too, and ID_INPUT_TABLET_PAD. */
+static const char *pen_node(sd_device *d)
+{
+	const char *devname = NULL, *pad = NULL;
+
+	if (sd_device_get_property_value(d, "ID_INPUT_TABLET_PAD", &pad) >= 0 && streq(pad, "1"))
+		return NULL;
+	if (sd_device_get_devname(d, &devname) < 0)
+		return NULL;
+	return devname;
+}
+
+static int find_pad_node(char *node, size_t len, struct retas_error *err)
+{
+	_cleanup_(sd_device_enumerator_unrefp) sd_device_enumerator *e = NULL;
+	int r;
+
+	r = tablet_enumerator(&e);
+	if (r < 0)
 		return r;
 	for (sd_device *d = sd_device_enumerator_get_device_first(e); d;
 	     d = sd_device_enumerator_get_device_next(e)) {
-		const char *devname = NULL, *pad = NULL;
+		const char *devname = pen_node(d);
 
-		if (sd_device_get_property_value(d, "ID_INPUT_TABLET_PAD", &pad) >= 0 &&
-		    streq(pad, "1"))
-			continue;
-		if (sd_device_get_devname(d, &devname) < 0 || !devname)
-			continue;
-		if (strlen(devname) >= len)
+		if (!devname || strlen(devname) >= len)
 			continue;
 		snprintf(node, len, "%s", devname);
 		return 0;
@@ -87,6 +108,46 @@ static int find_pad_node(char *node, size_t len, struct retas_error *err)
 	return retas_error_set(err, -ENODEV, "signature.no_pad",
 			       N_("No signature pad was found. Connect the pad, or name its "
 				  "device in signature.device."));
+}
+
+int sig_list_peripherals(struct drv_peripheral **out, size_t *n, struct retas_error *err)
+{
+	_cleanup_(sd_device_enumerator_unrefp) sd_device_enumerator *e = NULL;
+	_cleanup_(freep) struct drv_peripheral *list = NULL;
+	size_t count = 0;
+	int r;
+
+	r = tablet_enumerator(&e);
+	if (r < 0)
+		return retas_error_set(err, r, "signature.udev",
+				       N_("Looking for a signature pad failed: %s."), strerror(-r));
+	for (sd_device *d = sd_device_enumerator_get_device_first(e); d;
+	     d = sd_device_enumerator_get_device_next(e)) {
+		const char *devname = pen_node(d), *name = NULL, *serial = NULL;
+		struct drv_peripheral *more, *p;
+		sd_device *parent = NULL;
+
+		if (!devname)
+			continue;
+		more = reallocarray(list, count + 1, sizeof(*list));
+		if (!more)
+			return retas_error_set(err, -ENOMEM, "signature.nomem",
+					       N_("Out of memory."));
+		list = more;
+		p = memset(&list[count++], 0, sizeof(*p));
+		/* the input device above the event node has the device's name */
+		if (sd_device_get_parent(d, &parent) >= 0)
+			sd_device_get_sysattr_value(parent, "name", &name);
+		if (sd_device_get_property_value(d, "ID_SERIAL_SHORT", &serial) < 0)
+			serial = NULL;
+		snprintf(p->model, sizeof(p->model), "%s", name ? name : devname);
+		snprintf(p->driver, sizeof(p->driver), "evdev");
+		snprintf(p->location, sizeof(p->location), "%s", devname);
+		snprintf(p->serial, sizeof(p->serial), "%s", serial ? serial : "");
+	}
+	*out = steal_ptr(list);
+	*n = count;
+	return 0;
 }
 
 static int axis_scale(struct evdev_pad *pad, struct libevdev *evdev, const struct sig_config *cfg,

@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "drv-peripheral.h"
 #include "retas-error.h"
 #include "retas-util.h"
 
@@ -171,6 +172,8 @@ struct sig_device {
 };
 
 extern const struct sig_ops sig_evdev_ops;
+/* The pen tablets udev knows (a drv_list_fn for `retas devices`). */
+int sig_list_peripherals(struct drv_peripheral **out, size_t *n, struct retas_error *err);
 /* The drivers sig_device_open() tries, in order; NULL-terminated. */
 extern const struct sig_ops *const sig_drivers[];
 

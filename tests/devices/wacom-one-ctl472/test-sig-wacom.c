@@ -638,7 +638,8 @@ static int verify_cli_png(const char *fixtures, const char *png_path)
 static int outer(const char *self, const char *fixtures, const char *scenario)
 {
 	bool cli = !strncmp(scenario, "cli-", 4);
-	const char *fixture = streq(scenario, "cli-save")    ? "one-stroke"
+	const char *fixture = streq(scenario, "cli-save") || streq(scenario, "cli-list")
+				  ? "one-stroke"
 			      : streq(scenario, "cli-empty") ? "no-ink"
 							     : scenario;
 	_cleanup_(freep) char *dev = path_of(fixtures, fixture, ".umockdev");
@@ -703,7 +704,15 @@ static int outer(const char *self, const char *fixtures, const char *scenario)
 		argv[n++] = evt_arg;
 	}
 	argv[n++] = "--";
-	if (cli) {
+	if (streq(scenario, "cli-list")) {
+		const char *retas = getenv("RETAS_CLI");
+
+		if (!retas)
+			return 1;
+		argv[n++] = (char *)retas;
+		argv[n++] = "--json";
+		argv[n++] = "devices";
+	} else if (cli) {
 		const char *retas = getenv("RETAS_CLI");
 
 		if (!retas || asprintf(&png, "%s/signature.png", tmpdir) < 0) {
@@ -733,7 +742,14 @@ static int outer(const char *self, const char *fixtures, const char *scenario)
 		fprintf(stderr, "--- output under umockdev-run ---\n%s", c.log);
 	if (streq(scenario, "device-gone"))
 		CHECK(w.killed, "the pen never reached the point where the cable comes out");
-	if (streq(scenario, "cli-save")) {
+	if (streq(scenario, "cli-list")) {
+		CHECK(code == 0, "retas devices exited %d", code);
+		CHECK(c.log &&
+			  strstr(c.log, "{\"class\":\"signature\",\"model\":\"Wacom One by "
+					"Wacom S Pen\",\"driver\":\"evdev\",\"location\":\"\\/"
+					"dev\\/input\\/event5\",\"serial\":\"8BH00U1000000\"}"),
+		      "the pad is not listed as it should be");
+	} else if (streq(scenario, "cli-save")) {
 		CHECK(code == 0, "retas devices test signature exited %d", code);
 		CHECK(c.log && strstr(c.log, "300 DPI"), "no DPI in the report");
 		code = verify_cli_png(fixtures, png);
