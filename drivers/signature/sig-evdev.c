@@ -583,6 +583,19 @@ static int cap_loop(struct capture *c, struct retas_error *err)
 	}
 }
 
+static bool same_device(const struct evdev_pad *pad, struct libevdev *evdev)
+{
+	const struct input_absinfo *ax = libevdev_get_abs_info(evdev, ABS_X);
+	const struct input_absinfo *ay = libevdev_get_abs_info(evdev, ABS_Y);
+	const char *name = libevdev_get_name(evdev);
+
+	return ax && ay && libevdev_has_event_code(evdev, EV_KEY, BTN_TOUCH) &&
+	       ax->minimum == pad->x_min && ay->minimum == pad->y_min &&
+	       (int64_t)ax->maximum - ax->minimum == pad->x_extent &&
+	       (int64_t)ay->maximum - ay->minimum == pad->y_extent &&
+	       streq(name ? name : "", pad->name);
+}
+
 static int evdev_capture(struct sig_device *dev, const struct sig_capture_params *params,
 			 struct sig_signature **out, struct retas_error *err)
 {
@@ -598,6 +611,15 @@ static int evdev_capture(struct sig_device *dev, const struct sig_capture_params
 	r = pad_open_fd(pad, &c.fd, &c.evdev, err);
 	if (r < 0)
 		goto out;
+	if (!same_device(pad, c.evdev)) {
+		/* replugged or replaced since the class opened it: the scale
+		 * kept from then would be wrong */
+		r = retas_error_set(err, -ENODEV, "signature.changed",
+				    N_("The device at %s is not the signature pad opened "
+				       "before. Open the pad again."),
+				    pad->node);
+		goto out;
+	}
 	r = libevdev_grab(c.evdev, LIBEVDEV_GRAB);
 	if (r < 0) {
 		if (r == -EBUSY)
