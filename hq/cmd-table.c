@@ -1,0 +1,22 @@
+/* The commands of retas-hq, in the order 'retas-hq help' lists them. One
+ * line per command. */
+#include <stddef.h>
+
+#include "hq-cli.h"
+
+extern const struct hq_cmd_entry hq_cmd_init_entry;
+extern const struct hq_cmd_entry hq_cmd_serve_entry;
+extern const struct hq_cmd_entry hq_cmd_van_register_entry;
+extern const struct hq_cmd_entry hq_cmd_staff_add_entry;
+extern const struct hq_cmd_entry hq_cmd_staff_revoke_entry;
+extern const struct hq_cmd_entry hq_cmd_import_entry;
+
+const struct hq_cmd_entry *const hq_commands[] = {
+    &hq_cmd_init_entry,
+    &hq_cmd_serve_entry,
+    &hq_cmd_van_register_entry,
+    &hq_cmd_staff_add_entry,
+    &hq_cmd_staff_revoke_entry,
+    &hq_cmd_import_entry,
+    NULL,
+};
