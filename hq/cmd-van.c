@@ -1,6 +1,5 @@
 /* retas-hq van register PUBKEY --id ID: admit a van's device key. */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -43,31 +42,32 @@ static int read_key_arg(const char *arg, uint8_t pk[32])
 
 static int cmd_van_register_exec(struct hq_cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"id", required_argument, NULL, 'i'},
-	    {0},
-	};
 	_cleanup_(hq_ctx_freep) struct hq_ctx *ctx = NULL;
 	struct retas_error err = {0};
-	const char *id = NULL;
+	const char *id = NULL, *key = NULL;
 	uint8_t pk[32];
 	char kid[17];
 	sqlite3 *db = NULL;
-	int c, r;
+	int r;
 
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c == 'i')
-			id = optarg;
+	/* By hand rather than getopt: a base64url key may start with '-'. */
+	for (int i = 1; i < argc; i++) {
+		if (streq(argv[i], "--id") && i + 1 < argc)
+			id = argv[++i];
+		else if (strncmp(argv[i], "--id=", 5) == 0)
+			id = argv[i] + 5;
+		else if (!key)
+			key = argv[i];
 		else
 			return hq_cli_usage(&hq_cmd_van_register_entry);
 	}
-	if (optind + 1 != argc || !id)
+	if (!key || !id)
 		return hq_cli_usage(&hq_cmd_van_register_entry);
-	if (read_key_arg(argv[optind], pk) < 0)
+	if (read_key_arg(key, pk) < 0)
 		return hq_cli_usage_error(&hq_cmd_van_register_entry,
 					  _("'%s' is not a base64url Ed25519 public key or a file "
 					    "holding one"),
-					  argv[optind]);
+					  key);
 	r = hq_cli_open(cli, &ctx, &db);
 	if (r != HQ_EXIT_OK)
 		return r;

@@ -4,6 +4,7 @@
  * malformed and oversize requests answered while the server stays up.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <setjmp.h>
@@ -139,8 +140,10 @@ static void server_oversize_and_malformed_requests(void **state)
 		assert_int_equal(poll(&p, 1, 10000), 1);
 	}
 	n = read(fd, buf, sizeof(buf) - 1);
+	/* A 400 answer, or the connection dropped (a reset when our bytes
+	 * were left unread): either way the server refuses and goes on. */
+	assert_true(n >= 0 || errno == ECONNRESET);
 	close(fd);
-	assert_true(n >= 0);
 	buf[n > 0 ? n : 0] = 0;
 	if (n > 0)
 		assert_non_null(strstr(buf, " 400 "));
