@@ -87,8 +87,11 @@ static long head_offset(const struct test_van *v, const char *loc)
 
 	http_do(&fx, "HEAD", loc, (const char *const[]){TUS, auth, NULL}, NULL, 0, &r);
 	free(auth);
-	if (r.status != 200)
-		return -r.status;
+	if (r.status != 200) {
+		n = -r.status;
+		http_resp_clear(&r);
+		return n;
+	}
 	off = http_header(&r, "Upload-Offset");
 	assert_non_null(off);
 	n = strtol(off, NULL, 10);
