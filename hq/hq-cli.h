@@ -46,3 +46,16 @@ struct sqlite3;
 /* Opens the head-office directory of cli and one store connection,
  * printing what went wrong. Returns HQ_EXIT_OK or an exit code. */
 int hq_cli_open(const struct hq_cli *cli, struct hq_ctx **ctx, struct sqlite3 **db);
+
+struct hq_staff;
+struct json_object;
+struct retas_error;
+
+/* The staff member holding token (--token, else $RETAS_HQ_TOKEN), printing
+ * why not. Returns HQ_EXIT_OK, HQ_EXIT_USAGE (no token) or
+ * HQ_EXIT_REFUSED. */
+int hq_cli_staff(struct sqlite3 *db, const char *token, struct hq_staff *out);
+/* Prints obj as indented JSON on stdout. */
+void hq_cli_print_json(struct json_object *obj);
+/* Prints a module's error and returns HQ_EXIT_REFUSED. */
+int hq_cli_refused(const struct retas_error *err);

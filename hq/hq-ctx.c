@@ -267,6 +267,7 @@ void hq_ctx_free(struct hq_ctx *ctx)
 	if (!ctx)
 		return;
 	hq_config_clear(&ctx->cfg);
+	retas_regions_free(ctx->regions);
 	sodium_memzero(&ctx->seal, sizeof(ctx->seal));
 	sodium_memzero(&ctx->sign, sizeof(ctx->sign));
 	free(ctx->dir);
@@ -387,6 +388,9 @@ int hq_ctx_open(const char *dir, struct hq_ctx **out, struct retas_error *err)
 		*tls[i] = abs;
 	}
 	r = load_keys(ctx, 0, err);
+	if (r < 0)
+		return r;
+	r = retas_regions_load_default(&ctx->regions, err);
 	if (r < 0)
 		return r;
 	if (stat(ctx->staging_dir, &stt) < 0 || !S_ISDIR(stt.st_mode))

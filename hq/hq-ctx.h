@@ -11,6 +11,7 @@
 
 #include "retas-error.h"
 #include "retas-keys.h"
+#include "retas-regions.h"
 
 #define HQ_CONFIG_FILE "retas-hq.conf"
 #define HQ_DB_FILE "hq.db"
@@ -39,6 +40,7 @@ struct hq_ctx {
 	struct retas_box_keypair seal;
 	struct retas_sign_keypair sign;
 	char sign_kid[17];
+	struct retas_regions *regions; /* kode wilayah, to check kecamatan */
 };
 
 /* Creates DIR (when missing) with keys, configuration, staging directory and

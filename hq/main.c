@@ -5,6 +5,7 @@
  * head-office directory.
  */
 #include <getopt.h>
+#include <json-c/json.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 
 #include "config.h"
 #include "hq-cli.h"
+#include "hq-auth.h"
 #include "hq-ctx.h"
 #include "hq-store.h"
 #include "retas-log.h"
@@ -63,6 +65,36 @@ int hq_cli_open(const struct hq_cli *cli, struct hq_ctx **ctx, struct sqlite3 **
 		return HQ_EXIT_REFUSED;
 	}
 	return HQ_EXIT_OK;
+}
+
+int hq_cli_staff(struct sqlite3 *db, const char *token, struct hq_staff *out)
+{
+	struct retas_error err = {0};
+
+	if (!token)
+		token = getenv("RETAS_HQ_TOKEN");
+	if (!token || !*token) {
+		hq_cli_error(
+		    _("this command needs a staff token: --token TOKEN or $RETAS_HQ_TOKEN"));
+		return HQ_EXIT_USAGE;
+	}
+	if (hq_staff_auth(db, token, out, &err) < 0) {
+		hq_cli_error("%s", err.message);
+		return HQ_EXIT_REFUSED;
+	}
+	return HQ_EXIT_OK;
+}
+
+void hq_cli_print_json(struct json_object *obj)
+{
+	puts(json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PRETTY |
+						     JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+int hq_cli_refused(const struct retas_error *err)
+{
+	hq_cli_error("%s", err->message[0] ? err->message : _("internal error"));
+	return HQ_EXIT_REFUSED;
 }
 
 static void print_help(const struct hq_cmd_entry *e)

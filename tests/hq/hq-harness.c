@@ -198,29 +198,38 @@ static char *slurp(int fd, int deadline_ms)
 	return buf;
 }
 
-int hq_fx_run(struct hq_fx *fx, char **out, ...)
+static int run_v(struct hq_fx *fx, const char *input, char **out, va_list ap)
 {
 	char *argv[64];
-	int argc = 0, pipefd[2], status;
+	int argc = 0, pipefd[2], infd[2] = {-1, -1}, status;
 	posix_spawn_file_actions_t fa;
-	va_list ap;
 	pid_t pid;
 	char *text;
 
 	argv[argc++] = (char *)fx->bin;
 	argv[argc++] = "--dir";
 	argv[argc++] = fx->dir;
-	va_start(ap, out);
 	for (char *a; (a = va_arg(ap, char *)) && argc < 63;)
 		argv[argc++] = a;
-	va_end(ap);
 	argv[argc] = NULL;
 	assert_int_equal(pipe2(pipefd, O_CLOEXEC), 0);
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
+	if (input) {
+		assert_int_equal(pipe2(infd, O_CLOEXEC), 0);
+		posix_spawn_file_actions_adddup2(&fa, infd[0], 0);
+	} else {
+		posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	}
 	assert_int_equal(posix_spawn(&pid, fx->bin, &fa, NULL, argv, environ), 0);
 	posix_spawn_file_actions_destroy(&fa);
 	close(pipefd[1]);
+	if (input) {
+		/* small inputs: the pipe buffer holds them */
+		close(infd[0]);
+		assert_int_equal(write(infd[1], input, strlen(input)), (ssize_t)strlen(input));
+		close(infd[1]);
+	}
 	text = slurp(pipefd[0], 60000);
 	close(pipefd[0]);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
@@ -230,6 +239,28 @@ int hq_fx_run(struct hq_fx *fx, char **out, ...)
 		free(text);
 	assert_true(WIFEXITED(status));
 	return WEXITSTATUS(status);
+}
+
+int hq_fx_run(struct hq_fx *fx, char **out, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, out);
+	r = run_v(fx, NULL, out, ap);
+	va_end(ap);
+	return r;
+}
+
+int hq_fx_run_in(struct hq_fx *fx, const char *input, char **out, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, out);
+	r = run_v(fx, input, out, ap);
+	va_end(ap);
+	return r;
 }
 
 void hq_fx_start(struct hq_fx *fx)
@@ -569,4 +600,111 @@ struct sync_receipt *fetch_receipt(struct hq_fx *fx, const struct test_van *v, c
 		fail_msg("receipt does not verify: %s", err.message);
 	http_resp_clear(&r);
 	return rc;
+}
+
+void api_do(struct hq_fx *fx, const char *method, const char *path, const char *token,
+	    const char *json, struct http_resp *out)
+{
+	char auth[256];
+	const char *headers[3] = {0};
+	int n = 0;
+
+	if (token) {
+		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+		headers[n++] = auth;
+	}
+	if (json)
+		headers[n++] = "Content-Type: application/json";
+	http_do(fx, method, path, headers, json, json ? strlen(json) : 0, out);
+}
+
+void hq_fx_staff_all(struct hq_fx *fx, struct staff_tokens *t)
+{
+	t->bidang = hq_fx_staff(fx, NIP_BIDANG, "Budi Bidang", "bidang");
+	t->kabid = hq_fx_staff(fx, NIP_KABID, "Kartini Kabid", "kabid");
+	t->kadis = hq_fx_staff(fx, NIP_KADIS, "Drs. NIRWAN, ME", "kadis");
+	t->fo = hq_fx_staff(fx, NIP_FO, "Fitri Front Office", "fo");
+	t->operator= hq_fx_staff(fx, NIP_OPERATOR, "Oscar Operator", "operator");
+}
+
+void staff_tokens_free(struct staff_tokens *t)
+{
+	free(t->bidang);
+	free(t->kabid);
+	free(t->kadis);
+	free(t->fo);
+	free(t->operator);
+}
+
+char *url_escape_slashes(const char *s)
+{
+	char *out = calloc(1, strlen(s) * 3 + 1), *p = out;
+
+	assert_non_null(out);
+	for (; *s; s++) {
+		if (*s == '/') {
+			memcpy(p, "%2F", 3);
+			p += 3;
+		} else {
+			*p++ = *s;
+		}
+	}
+	return out;
+}
+
+static int64_t json_id(const struct http_resp *r)
+{
+	json_object *o = http_json(r);
+	int64_t id = 0;
+
+	assert_int_equal(retas_json_get_int64(o, "id", &id), 0);
+	json_object_put(o);
+	return id;
+}
+
+char *hq_fx_make_st(struct hq_fx *fx, const struct staff_tokens *t, const char *nomor,
+		    const char *van, const char *npsn, const char *nama, const char *kecamatan)
+{
+	char from[RETAS_RFC3339_MAX], until[RETAS_RFC3339_MAX], body[1024], path[256];
+	int64_t now = retas_time_now_ms(), id;
+	struct http_resp r;
+	json_object *o;
+	const char *jws;
+	char *esc, *out;
+
+	retas_time_format_rfc3339(now + 3600000, RETAS_WIB_OFFSET_MIN, from);
+	retas_time_format_rfc3339(now + 10 * 3600000, RETAS_WIB_OFFSET_MIN, until);
+	snprintf(body, sizeof(body),
+		 "{\"npsn\":\"%s\",\"nama\":\"%s\",\"alamat\":\"Jl. Urip Sumoharjo\","
+		 "\"kecamatan\":\"%s\",\"valid_from\":\"%s\",\"valid_until\":\"%s\"}",
+		 npsn, nama, kecamatan, from, until);
+	api_do(fx, "POST", "/api/v1/usulan", t->bidang, body, &r);
+	if (r.status != 201)
+		fail_msg("usulan: %ld %s", r.status, r.body);
+	id = json_id(&r);
+	http_resp_clear(&r);
+	snprintf(path, sizeof(path), "/api/v1/usulan/%lld/approve", (long long)id);
+	api_do(fx, "POST", path, t->kadis, NULL, &r);
+	assert_int_equal(r.status, 200);
+	http_resp_clear(&r);
+	snprintf(body, sizeof(body),
+		 "{\"usulan\":%lld,\"nomor\":\"%s\",\"van\":\"%s\",\"petugas\":[{\"nip\":"
+		 "\"198703152010011002\",\"nama\":\"Rina Marlina\",\"pin\":\"123456\"}]}",
+		 (long long)id, nomor, van);
+	api_do(fx, "POST", "/api/v1/surat-tugas", t->kabid, body, &r);
+	if (r.status != 201)
+		fail_msg("draft: %ld %s", r.status, r.body);
+	http_resp_clear(&r);
+	esc = url_escape_slashes(nomor);
+	snprintf(path, sizeof(path), "/api/v1/surat-tugas/%s/sign", esc);
+	free(esc);
+	api_do(fx, "POST", path, t->kadis, NULL, &r);
+	if (r.status != 200)
+		fail_msg("sign: %ld %s", r.status, r.body);
+	o = http_json(&r);
+	assert_int_equal(retas_json_get_string(o, "jws", &jws), 0);
+	out = strdup(jws);
+	json_object_put(o);
+	http_resp_clear(&r);
+	return out;
 }

@@ -54,6 +54,8 @@ void hq_fx_cleanup(struct hq_fx *fx);
 /* Runs retas-hq --dir DIR ARGS...; returns its exit status; *out (may be
  * NULL) receives stdout (caller frees). NULL-terminated arguments. */
 int hq_fx_run(struct hq_fx *fx, char **out, ...) __attribute__((sentinel));
+/* The same with input written to its stdin. */
+int hq_fx_run_in(struct hq_fx *fx, const char *input, char **out, ...) __attribute__((sentinel));
 
 /* Starts `retas-hq serve --listen 127.0.0.1:0` and waits for its readiness
  * line (20 s deadline). */
@@ -107,3 +109,29 @@ struct sync_receipt *fetch_receipt(struct hq_fx *fx, const struct test_van *v,
 
 /* Reads a whole file (caller frees); asserts. */
 char *read_file(const char *path, size_t *len);
+
+/* A staff API call with "Authorization: Bearer token" (token may be NULL)
+ * and a JSON body (may be NULL). */
+void api_do(struct hq_fx *fx, const char *method, const char *path, const char *token,
+	    const char *json, struct http_resp *out);
+
+struct staff_tokens {
+	char *bidang, *kabid, *kadis, *fo, *operator;
+};
+
+#define NIP_BIDANG "198001012005011001"
+#define NIP_KABID "197502022000031002"
+#define NIP_KADIS "196702221985121001"
+#define NIP_FO "199003032015022003"
+#define NIP_OPERATOR "199104042016031004"
+
+/* One staff member per role, through the CLI. */
+void hq_fx_staff_all(struct hq_fx *fx, struct staff_tokens *t);
+void staff_tokens_free(struct staff_tokens *t);
+/* An usulan for the school, approved, its surat tugas nomor drafted for van
+ * (officer NIP 198703152010011002, PIN 123456) and signed; returns the
+ * JWS (caller frees). */
+char *hq_fx_make_st(struct hq_fx *fx, const struct staff_tokens *t, const char *nomor,
+		    const char *van, const char *npsn, const char *nama, const char *kecamatan);
+/* "%2F" for each '/' of s (new string). */
+char *url_escape_slashes(const char *s);
