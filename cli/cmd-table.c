@@ -7,10 +7,18 @@
 extern const struct cli_cmd_entry cli_cmd_help_entry;
 extern const struct cli_cmd_entry cli_cmd_assignment_verify_entry;
 extern const struct cli_cmd_entry cli_cmd_nik_entry;
+extern const struct cli_cmd_entry cli_cmd_devices_entry;
+extern const struct cli_cmd_entry cli_cmd_devices_test_fingerprint_entry;
+extern const struct cli_cmd_entry cli_cmd_devices_test_camera_entry;
+extern const struct cli_cmd_entry cli_cmd_devices_test_signature_entry;
 
 const struct cli_cmd_entry *const cli_commands[] = {
 	&cli_cmd_help_entry,
 	&cli_cmd_nik_entry,
 	&cli_cmd_assignment_verify_entry,
+	&cli_cmd_devices_entry,
+	&cli_cmd_devices_test_fingerprint_entry,
+	&cli_cmd_devices_test_camera_entry,
+	&cli_cmd_devices_test_signature_entry,
 	NULL,
 };
