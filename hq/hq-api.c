@@ -12,6 +12,8 @@
 #include "hq-api.h"
 #include "hq-auth.h"
 #include "hq-ingest.h"
+#include "hq-issuance.h"
+#include "hq-report.h"
 #include "hq-workflow.h"
 #include "retas-i18n.h"
 #include "retas-json.h"
@@ -297,9 +299,134 @@ static enum MHD_Result route_st(struct api_call *c, const char *rest)
 	return answer(c, rc, out, MHD_HTTP_OK, &err);
 }
 
+/* ?format= first, then the Accept header; JSON by default. */
+static int report_format(struct api_call *c, enum hq_report_format *out)
+{
+	const char *f = hq_req_arg(c->r, "format"), *accept;
+
+	if (f)
+		return hq_report_format_parse(f, out);
+	accept = hq_req_header(c->r, MHD_HTTP_HEADER_ACCEPT);
+	*out = HQ_REPORT_JSON;
+	if (accept && strstr(accept, "application/pdf"))
+		*out = HQ_REPORT_PDF;
+	else if (accept && strstr(accept, "text/csv"))
+		*out = HQ_REPORT_CSV;
+	return 0;
+}
+
+/* reports, reports/{nomor} */
+static enum MHD_Result route_reports(struct api_call *c, const char *rest)
+{
+	_cleanup_(json_object_putp) json_object *rep = NULL;
+	_cleanup_(freep) uint8_t *body = NULL;
+	struct retas_error err = {0};
+	enum hq_report_format fmt;
+	enum MHD_Result ret = MHD_NO;
+	struct hq_staff who;
+	size_t len = 0;
+	int rc;
+
+	if (staff_auth(c, &who, &ret) < 0)
+		return ret;
+	if (!is_method(c, "GET") && !is_method(c, "HEAD"))
+		return method_not_allowed(c->r, "GET, HEAD");
+	if (report_format(c, &fmt) < 0)
+		return hq_reply_error(c->r, MHD_HTTP_BAD_REQUEST, "report.format",
+				      _("format is json, csv or pdf"));
+	if (!*rest || streq(rest, "/")) {
+		struct hq_report_filter f = {
+		    .from = hq_req_arg(c->r, "from"),
+		    .to = hq_req_arg(c->r, "to"),
+		    .npsn = hq_req_arg(c->r, "npsn"),
+		    .kecamatan = hq_req_arg(c->r, "kecamatan"),
+		};
+
+		rc = hq_report_list(c->r->ctx, c->db, &f, retas_time_now_ms(), &rep, &err);
+	} else if (*rest == '/') {
+		rc = hq_report_get(c->r->ctx, c->db, rest + 1, retas_time_now_ms(), &rep, &err);
+	} else {
+		return not_found(c->r);
+	}
+	if (rc < 0)
+		return hq_reply_rerror(c->r, 0, &err);
+	rc = hq_report_render(rep, !*rest || streq(rest, "/"), fmt, &body, &len);
+	if (rc < 0)
+		return hq_reply_error(c->r, MHD_HTTP_INTERNAL_SERVER_ERROR, "report.render",
+				      _("cannot render the report"));
+	return hq_reply_buf(c->r, MHD_HTTP_OK, hq_report_content_type(fmt), body, len);
+}
+
+/* issuance, issuance/scan, issuance/{record}, issuance/{record}/{step} */
+static enum MHD_Result route_issuance(struct api_call *c, const char *rest)
+{
+	_cleanup_(json_object_putp) json_object *in = NULL;
+	struct retas_error err = {0};
+	json_object *out = NULL;
+	enum MHD_Result ret = MHD_NO;
+	struct hq_staff who;
+	const char *slash;
+	char id[40];
+	int rc;
+
+	if (staff_auth(c, &who, &ret) < 0)
+		return ret;
+	if (!*rest) {
+		if (!is_method(c, "GET"))
+			return method_not_allowed(c->r, "GET");
+		rc = hq_issuance_summary(c->db, hq_req_arg(c->r, "nomor"), retas_time_now_ms(),
+					 &out);
+		if (rc < 0)
+			retas_error_set(&err, rc, "store.read", N_("cannot read the store"));
+		return answer(c, rc, out, MHD_HTTP_OK, &err);
+	}
+	if (*rest != '/')
+		return not_found(c->r);
+	rest++;
+	if (streq(rest, "scan")) {
+		const char *token = NULL;
+
+		if (!is_method(c, "POST"))
+			return method_not_allowed(c->r, "POST");
+		if (body_json(c, &in, &ret) < 0)
+			return ret;
+		if (retas_json_get_string(in, "token", &token) < 0)
+			return hq_reply_error(c->r, MHD_HTTP_BAD_REQUEST, "qr.format",
+					      _("the body carries the receipt's token"));
+		rc = hq_issuance_scan(c->db, &who, token, retas_time_now_ms(), &out, &err);
+		return answer(c, rc, out, MHD_HTTP_OK, &err);
+	}
+	slash = strchr(rest, '/');
+	if ((slash ? (size_t)(slash - rest) : strlen(rest)) != 36)
+		return not_found(c->r);
+	memcpy(id, rest, 36);
+	id[36] = 0;
+	if (!slash) {
+		if (!is_method(c, "GET"))
+			return method_not_allowed(c->r, "GET");
+		rc = hq_issuance_get(c->db, id, retas_time_now_ms(), &out, &err);
+		return answer(c, rc, out, MHD_HTTP_OK, &err);
+	}
+	{
+		enum hq_issue_step step;
+
+		if (hq_issue_step_parse(slash + 1, &step) < 0)
+			return not_found(c->r);
+		if (!is_method(c, "POST"))
+			return method_not_allowed(c->r, "POST");
+		rc = hq_issuance_step(c->db, &who, id, step, retas_time_now_ms(), &out, &err);
+	}
+	return answer(c, rc, out, MHD_HTTP_OK, &err);
+}
+
 static enum MHD_Result route(struct api_call *c)
 {
 	const char *p = c->path;
+
+	if (strncmp(p, "reports", 7) == 0 && (p[7] == 0 || p[7] == '/'))
+		return route_reports(c, p + 7);
+	if (strncmp(p, "issuance", 8) == 0 && (p[8] == 0 || p[8] == '/'))
+		return route_issuance(c, p + 8);
 
 	if (strncmp(p, "usulan", 6) == 0 && (p[6] == 0 || p[6] == '/'))
 		return route_usulan(c, p + 6);

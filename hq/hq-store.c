@@ -154,6 +154,19 @@ static const char *const migrations[] = {
     "  recorded_ms INTEGER NOT NULL,"
     "  recorded_by TEXT NOT NULL,"
     "  PRIMARY KEY (nomor, nip)) WITHOUT ROWID;",
+    /* 5: card issuance (SOP KTP-el steps 2-5) per received record */
+    "CREATE TABLE issuance ("
+    "  record_id TEXT PRIMARY KEY REFERENCES records(id),"
+    "  scanned_ms INTEGER NOT NULL,"
+    "  scanned_by TEXT NOT NULL,"
+    "  verified_ms INTEGER,"
+    "  verified_by TEXT,"
+    "  entered_ms INTEGER,"
+    "  entered_by TEXT,"
+    "  printed_ms INTEGER,"
+    "  printed_by TEXT,"
+    "  handed_ms INTEGER,"
+    "  handed_by TEXT) WITHOUT ROWID;",
 };
 
 int hq_store_schema_version(void)

@@ -708,3 +708,27 @@ char *hq_fx_make_st(struct hq_fx *fx, const struct staff_tokens *t, const char *
 	http_resp_clear(&r);
 	return out;
 }
+
+void student_demografi(char *buf, size_t size, const char *nama, char gender, int years,
+		       int extra_days, int serial, int n_exceptions)
+{
+	struct retas_date today, birth;
+	char b[11], exc[256] = "";
+
+	retas_date_from_ms(retas_time_now_ms(), RETAS_WIB_OFFSET_MIN, &today);
+	retas_date_add_years(
+	    &(struct retas_date){today.year - years, today.month,
+				 today.day > 28 && today.month == 2 ? 28 : today.day},
+	    0, &birth);
+	retas_date_from_days(retas_date_to_days(&birth) - extra_days, &birth);
+	retas_date_format(&birth, b);
+	for (int i = 0; i < n_exceptions; i++)
+		snprintf(exc + strlen(exc), sizeof(exc) - strlen(exc),
+			 "%s{\"finger\":%d,\"reason\":\"bandaged\"}", i ? "," : "", i + 1);
+	snprintf(buf, size,
+		 "{\"nik\":\"157101%02d%02d%02d%04d\",\"nama\":\"%s\",\"jenis_kelamin\":\"%c\","
+		 "\"tanggal_lahir\":\"%s\",\"kelas\":\"XII IPA 1\",\"npsn\":\"10504187\","
+		 "\"exceptions\":[%s]}",
+		 birth.day + (gender == 'P' ? 40 : 0), birth.month, birth.year % 100, serial, nama,
+		 gender, b, exc);
+}

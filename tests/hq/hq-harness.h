@@ -135,3 +135,9 @@ char *hq_fx_make_st(struct hq_fx *fx, const struct staff_tokens *t, const char *
 		    const char *van, const char *npsn, const char *nama, const char *kecamatan);
 /* "%2F" for each '/' of s (new string). */
 char *url_escape_slashes(const char *s);
+
+/* demografi.json text for a student born years old (minus extra_days) as
+ * of today (WIB), with a NIK that carries the birth date and gender, and
+ * n_exceptions finger exceptions. */
+void student_demografi(char *buf, size_t size, const char *nama, char gender, int years,
+		       int extra_days, int serial, int n_exceptions);
