@@ -9,6 +9,7 @@
 #include <cairo-pdf.h>
 #include <cairo.h>
 #include <errno.h>
+#include <fontconfig/fontconfig.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -610,4 +611,10 @@ int hq_report_render(json_object *report, int is_list, enum hq_report_format for
 	*out = b.data;
 	*len = b.len;
 	return 0;
+}
+
+void hq_render_cleanup(void)
+{
+	cairo_debug_reset_static_data();
+	FcFini();
 }

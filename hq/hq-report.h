@@ -45,3 +45,8 @@ int hq_report_list(const struct hq_ctx *ctx, sqlite3 *db, const struct hq_report
  * buffer (JSON and CSV NUL-terminated). */
 int hq_report_render(json_object *report, int is_list, enum hq_report_format format, uint8_t **out,
 		     size_t *len);
+
+/* Releases what cairo and fontconfig keep for the process's lifetime, so
+ * leak checkers see a clean exit. Call once, at exit, when no rendering is
+ * running. */
+void hq_render_cleanup(void);

@@ -15,6 +15,7 @@
 #include "hq-cli.h"
 #include "hq-auth.h"
 #include "hq-ctx.h"
+#include "hq-report.h"
 #include "hq-store.h"
 #include "retas-log.h"
 
@@ -189,7 +190,7 @@ int main(int argc, char **argv)
 	struct hq_cli cli = {0};
 	const struct hq_cmd_entry *e;
 	const char *env;
-	int c, used = 0;
+	int c, used = 0, r;
 
 	retas_i18n_init();
 	env = getenv("RETAS_HQ_DIR");
@@ -248,5 +249,7 @@ int main(int argc, char **argv)
 		}
 	}
 	optind = 0;
-	return e->exec(&cli, argc - used + 1, argv + used - 1);
+	r = e->exec(&cli, argc - used + 1, argv + used - 1);
+	hq_render_cleanup();
+	return r;
 }
