@@ -127,6 +127,22 @@ const char *hq_req_arg(struct hq_req *r, const char *name)
 	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
+/* A body that may follow the headers, and is small enough to read and drop
+ * rather than cut the connection on. */
+static bool drainable_body(struct hq_req *r)
+{
+	const char *cl =
+	    MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	const char *te = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
+						     MHD_HTTP_HEADER_TRANSFER_ENCODING);
+
+	if (te && strstr(te, "chunked"))
+		return true;
+	if (!cl)
+		return false;
+	return strtoull(cl, NULL, 10) > 0 && strtoull(cl, NULL, 10) <= HQ_DRAIN_MAX;
+}
+
 enum MHD_Result hq_reply(struct hq_req *r, unsigned status, struct MHD_Response *resp)
 {
 	enum MHD_Result ret;
@@ -136,6 +152,12 @@ enum MHD_Result hq_reply(struct hq_req *r, unsigned status, struct MHD_Response 
 	if (r->route == ROUTE_TUS)
 		MHD_add_response_header(resp, "Tus-Resumable", "1.0.0");
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	if (r->first_call && !r->held && drainable_body(r)) {
+		r->held = resp;
+		r->held_status = status;
+		r->status = status;
+		return MHD_YES;
+	}
 	ret = MHD_queue_response(r->conn, status, resp);
 	MHD_destroy_response(resp);
 	if (ret == MHD_YES) {
@@ -294,6 +316,7 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
 {
 	struct hq_server *s = cls;
 	struct hq_req *r = *req_cls;
+	enum MHD_Result ret;
 
 	if (!r) {
 		r = calloc(1, sizeof(*r));
@@ -312,7 +335,27 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
 		}
 		r->route = route_of(url);
 		*req_cls = r;
-		return first_call(r);
+		r->first_call = true;
+		ret = first_call(r);
+		r->first_call = false;
+		return ret;
+	}
+	if (r->held) {
+		struct MHD_Response *resp = r->held;
+
+		/* Answered before the body: drop the body, then answer. */
+		r->bytes_in += *upload_data_size;
+		if (*upload_data_size > 0 && r->bytes_in <= HQ_DRAIN_MAX) {
+			*upload_data_size = 0;
+			return MHD_YES;
+		}
+		*upload_data_size = 0;
+		r->held = NULL;
+		ret = MHD_queue_response(conn, r->held_status, resp);
+		MHD_destroy_response(resp);
+		if (ret == MHD_YES)
+			r->queued = true;
+		return ret;
 	}
 	if (r->queued) {
 		/* Answered early (an error before the body): drop the rest. */
@@ -322,7 +365,6 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
 	}
 	if (*upload_data_size > 0) {
 		size_t len = *upload_data_size;
-		enum MHD_Result ret;
 
 		r->bytes_in += len;
 		*upload_data_size = 0;
@@ -362,6 +404,8 @@ static void request_completed(void *cls, struct MHD_Connection *conn, void **req
 	log_info("%s %s %u in=%llu %.1fms %s%s", r->method, r->url, r->status,
 		 (unsigned long long)r->bytes_in, (double)(mono_us() - r->start_us) / 1000.0, peer,
 		 toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (interrupted)");
+	if (r->held)
+		MHD_destroy_response(r->held);
 	free(r->body);
 	free(r->url);
 	free(r);

@@ -17,6 +17,10 @@
 #include "hq-store.h"
 #include "retas-error.h"
 
+/* The largest body read and dropped after an early answer; a larger one
+ * has its connection closed instead. */
+#define HQ_DRAIN_MAX (32u * 1024 * 1024)
+
 struct hq_server;
 struct hq_tus_req;
 
@@ -37,6 +41,11 @@ struct hq_req {
 	/* tus state, owned by hq-tus.c */
 	struct hq_tus_req *tus;
 	bool queued;
+	/* an answer given before the body was read: kept until the body is
+	 * drained, so the client reads it instead of a reset connection */
+	bool first_call;
+	struct MHD_Response *held;
+	unsigned held_status;
 };
 
 /* Starts serving ctx on listen (HOST:PORT, port 0 for any free port). */
