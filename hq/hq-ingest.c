@@ -106,7 +106,7 @@ static void read_demografi(const struct retas_container *body, int64_t created_m
 		free(d->birth);
 		d->birth = NULL;
 	}
-	if (retas_json_get_array(o, "exceptions", &exc) == 0)
+	if (retas_json_get_array(o, "pengecualian", &exc) == 0)
 		d->exceptions = (int)json_object_array_length(exc);
 	/* The NIK carries birth date and gender: fill what the part left out. */
 	if (d->nik && (!d->birth || !d->gender)) {

@@ -132,13 +132,26 @@ static int add_header(const struct hq_ctx *ctx, sqlite3 *db, const char *nomor, 
 	return r ? -ENOMEM : 0;
 }
 
-/* The van's counts from its latest draft report for nomor, -1 where it
- * reports none. */
+/*
+ * The van's counts from its latest draft report for nomor (the manifest's
+ * report, docs/report-schema.md: ringkasan.direkam and
+ * ringkasan.pengecualian.total), -1 where it reports none.
+ */
 static int van_counts(sqlite3 *db, const char *nomor, int64_t van[C_N], bool *have)
 {
+	static const struct {
+		const char *group, *key;
+	} from[C_N] = {
+	    [C_RECORDED] = {"direkam", "total"},
+	    [C_MALE] = {"direkam", "L"},
+	    [C_FEMALE] = {"direkam", "P"},
+	    [C_RECORD_ONLY] = {"direkam", "rekam_saja"},
+	    [C_PRINT_ELIGIBLE] = {"direkam", "layak_cetak"},
+	    [C_EXCEPTIONS] = {"pengecualian", "total"},
+	};
 	_cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
 	_cleanup_(json_object_putp) json_object *rep = NULL;
-	json_object *counts;
+	json_object *sum, *group;
 	int r, rc;
 
 	for (int i = 0; i < C_N; i++)
@@ -159,12 +172,13 @@ static int van_counts(sqlite3 *db, const char *nomor, int64_t van[C_N], bool *ha
 	*have = true;
 	if (retas_json_parse(hq_store_col_text(st, 0), strlen(hq_store_col_text(st, 0)), &rep) <
 		0 ||
-	    retas_json_get_object(rep, "counts", &counts) < 0)
+	    retas_json_get_object(rep, "ringkasan", &sum) < 0)
 		return 0;
 	for (int i = 0; i < C_N; i++) {
 		int64_t v;
 
-		if (retas_json_get_int64(counts, count_names[i], &v) == 0 && v >= 0)
+		if (retas_json_get_object(sum, from[i].group, &group) == 0 &&
+		    retas_json_get_int64(group, from[i].key, &v) == 0 && v >= 0)
 			van[i] = v;
 	}
 	return 0;

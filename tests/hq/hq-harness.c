@@ -724,11 +724,11 @@ void student_demografi(char *buf, size_t size, const char *nama, char gender, in
 	retas_date_format(&birth, b);
 	for (int i = 0; i < n_exceptions; i++)
 		snprintf(exc + strlen(exc), sizeof(exc) - strlen(exc),
-			 "%s{\"finger\":%d,\"reason\":\"bandaged\"}", i ? "," : "", i + 1);
+			 "%s{\"jari\":%d,\"alasan\":\"bandaged\"}", i ? "," : "", i + 1);
 	snprintf(buf, size,
 		 "{\"nik\":\"157101%02d%02d%02d%04d\",\"nama\":\"%s\",\"jenis_kelamin\":\"%c\","
 		 "\"tanggal_lahir\":\"%s\",\"kelas\":\"XII IPA 1\",\"npsn\":\"10504187\","
-		 "\"exceptions\":[%s]}",
+		 "\"pengecualian\":[%s]}",
 		 birth.day + (gender == 'P' ? 40 : 0), birth.month, birth.year % 100, serial, nama,
 		 gender, b, exc);
 }

@@ -38,8 +38,8 @@ static size_t held_back_len;
 /* The van recorded four students (the draft report says so) but record 3
  * has not reached head office: head office counts three. */
 #define REPORT                                                                                     \
-	"{\"counts\":{\"recorded\":4,\"male\":3,\"female\":1,\"record_only\":1,"                   \
-	"\"print_eligible\":3,\"finger_exceptions\":1}}"
+	"{\"typ\":\"retas.laporan.v1\",\"ringkasan\":{\"direkam\":{\"total\":4,\"L\":3,\"P\":1,"   \
+	"\"rekam_saja\":1,\"layak_cetak\":3,\"tambahan\":0},\"pengecualian\":{\"total\":1}}}"
 
 static int setup(void **state)
 {
