@@ -72,6 +72,7 @@ struct sync_tus {
 	uint64_t offset;
 	bool created_here; /* url came from our POST and no PATCH succeeded since */
 	bool terminating;
+	bool cautious; /* the last request failed: the next PATCH asks before sending */
 	char batch[64];
 	char receipt[256];
 
@@ -311,9 +312,14 @@ static int send_req(struct sync_tus *t, enum step step, const char *method, cons
 	if (r < 0)
 		return r;
 	r = add_header(&q->headers, "Tus-Resumable: " SYNC_TUS_VERSION);
-	/* No "Expect: 100-continue" round trip before each chunk. */
+	/* No "Expect: 100-continue" round trip before each chunk, except
+	 * for the first one after a failure: then head office may still hold
+	 * the upload for the broken connection (423) or be elsewhere (409),
+	 * and asking first saves sending a chunk only to have it refused. */
 	if (r == 0)
-		r = add_header(&q->headers, "Expect:");
+		r = add_header(&q->headers, step == STEP_PATCH && t->cautious && t->chunk_len
+						? "Expect: 100-continue"
+						: "Expect:");
 	if (r == 0 && step == STEP_CREATE) {
 		snprintf(line, sizeof(line), "Upload-Length: %" PRIu64, t->length);
 		r = add_header(&q->headers, line);
@@ -378,6 +384,8 @@ static int send_req(struct sync_tus *t, enum step step, const char *method, cons
 		    curl_easy_setopt(q->easy, CURLOPT_INFILESIZE_LARGE, (curl_off_t)t->chunk_len) ||
 		    curl_easy_setopt(q->easy, CURLOPT_READFUNCTION, on_read) ||
 		    curl_easy_setopt(q->easy, CURLOPT_READDATA, t) ||
+		    /* A server that ignores Expect gets the body after this. */
+		    curl_easy_setopt(q->easy, CURLOPT_EXPECT_100_TIMEOUT_MS, 3000L) ||
 		    curl_easy_setopt(q->easy, CURLOPT_NOPROGRESS, 0L) ||
 		    curl_easy_setopt(q->easy, CURLOPT_XFERINFOFUNCTION, on_xferinfo) ||
 		    curl_easy_setopt(q->easy, CURLOPT_XFERINFODATA, t))
@@ -552,6 +560,7 @@ static void retry_or_fail(struct sync_tus *t, enum sync_fail kind, long status,
 		return;
 	}
 	t->stats.failures++;
+	t->cautious = true;
 	req_reset(t);
 	t->after_wait = next;
 	if (sd_event_source_set_time_relative(t->timer, delay * 1000) < 0 ||
@@ -758,6 +767,7 @@ static void handle_patch(struct sync_tus *t, long status)
 	note_batch(t);
 	t->offset = q->offset;
 	t->created_here = false;
+	t->cautious = false;
 	sync_retry_reset(&t->retry);
 	if (save_state(t, t->url, t->offset) < 0)
 		return;
@@ -927,6 +937,8 @@ int sync_tus_start(struct sync_tus *t, const char *path, const char *const *meta
 	t->offset = offset;
 	t->created_here = false;
 	t->terminating = false;
+	/* A resumed upload may still be held for the connection that broke. */
+	t->cautious = t->url != NULL;
 	t->batch[0] = t->receipt[0] = '\0';
 	/* The policy is read at each start, like the rest of the borrowed
 	 * configuration. */
