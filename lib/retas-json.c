@@ -19,9 +19,16 @@ int retas_json_parse(const char *text, size_t len, json_object **out)
 		return -ENOMEM;
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
 	obj = json_tokener_parse_ex(tok, text, (int)len);
+	/* A bare number or literal only ends at the end of input: say so by
+	 * feeding the terminating NUL. */
+	if (!obj && json_tokener_get_error(tok) == json_tokener_continue) {
+		obj = json_tokener_parse_ex(tok, "", 1);
+		used = len;
+	} else {
+		used = json_tokener_get_parse_end(tok);
+	}
 	if (!obj || json_tokener_get_error(tok) != json_tokener_success)
 		goto out;
-	used = json_tokener_get_parse_end(tok);
 	while (used < len && strchr(" \t\r\n", text[used]) && text[used])
 		used++;
 	if (used != len)

@@ -34,7 +34,9 @@ int retas_jws_sign(const void *payload, size_t len, const char *typ, const char 
  * key pk. When expect_typ is not NULL the header's typ must equal it.
  * On success *out is a new struct the caller frees with retas_jws_free.
  * Errors (err->reason): jws.size jws.format jws.base64 jws.header jws.alg
- * jws.typ jws.signature.
+ * jws.typ jws.signature, and jws.trailing (whitespace, a NUL or other bytes
+ * after the signature), jws.crit (a "crit" header member: no extension is
+ * understood), jws.memory.
  */
 int retas_jws_verify(const char *token, size_t len, const uint8_t pk[32], const char *expect_typ,
 		     struct retas_jws **out, struct retas_error *err);

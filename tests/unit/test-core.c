@@ -163,6 +163,14 @@ static void json_parse_strict(void **state)
 	assert_int_equal(retas_json_get_string(o, "missing", &s), -ENOENT);
 	json_object_put(o);
 	o = NULL;
+	assert_int_equal(retas_json_parse("true", 4, &o), 0);
+	assert_true(json_object_get_boolean(o));
+	json_object_put(o);
+	assert_int_equal(retas_json_parse("-12 ", 4, &o), 0);
+	assert_int_equal(json_object_get_int(o), -12);
+	json_object_put(o);
+	o = NULL;
+	assert_int_equal(retas_json_parse("12x", 3, &o), -EINVAL);
 	assert_int_equal(retas_json_parse("{\"a\":1} x", 9, &o), -EINVAL);
 	assert_int_equal(retas_json_parse("{\"a\":1", 6, &o), -EINVAL);
 	assert_int_equal(retas_json_parse("[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]"
