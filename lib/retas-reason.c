@@ -40,6 +40,8 @@ static const struct reason reasons[] = {
 	{"jws.base64", N_("The file is not a surat tugas (a JWS of type retas-st+jws).")},
 	{"jws.header", N_("The file is not a surat tugas (a JWS of type retas-st+jws).")},
 	{"jws.typ", N_("The file is not a surat tugas (a JWS of type retas-st+jws).")},
+	{"jws.trailing", N_("The file is not a surat tugas (a JWS of type retas-st+jws).")},
+	{"jws.crit", N_("The surat tugas uses a JWS extension (crit) that is not understood.")},
 	{"login.unknown-nip", N_("NIP {nip} is not an officer in surat tugas {nomor}.")},
 	{"login.locked", N_("NIP {nip} is locked after too many wrong PINs until {until}.")},
 	{"login.wrong-pin",
