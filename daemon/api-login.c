@@ -4,8 +4,10 @@
  * runs on the worker thread and the call answers when it comes back; the
  * loop serves everyone else meanwhile. Wrong PINs count per NIP in the
  * store; the configured number of them locks the NIP for the configured
- * time, across restarts. Only one check per NIP runs at a time, so parallel
- * guesses cannot outrun the count.
+ * time, across restarts. Checks run one after another on the worker and
+ * every rule is decided again on the loop when a check ends, from the
+ * store: a guess that was queued before the lockout fell is refused as
+ * locked whatever its PIN, so parallel guesses cannot outrun the count.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -31,7 +33,6 @@ struct pin_job {
 	struct rd_daemon *d;
 	int64_t assignment_id;
 	int petugas;
-	int slot;
 	char nip[19];
 	char *hash; /* the letter's PHC string, copied: the letter may change meanwhile */
 	char pin[PIN_MAX + 1];
@@ -151,7 +152,6 @@ static void pin_done(int result, void *arg)
 	int64_t now = rd_daemon_now(d);
 	int r;
 
-	d->pin_checks[j->slot][0] = '\0';
 	if (result != 0 && result != -EACCES) {
 		rd_api_refuse(j->call, petugas_detail(j->petugas), "internal.pin-check",
 			      RD_ARGS("error", strerror(-result)));
@@ -164,6 +164,14 @@ static void pin_done(int result, void *arg)
 	r = rd_store_officer_get(d->store, j->nip, &o);
 	if (r < 0) {
 		rd_api_store_failed(j->call, r);
+		goto out;
+	}
+	if (o.locked_until > now) {
+		char until[RETAS_RFC3339_MAX];
+
+		rd_format_time(o.locked_until, until);
+		rd_api_refuse(j->call, petugas_detail(j->petugas), "login.locked",
+			      RD_ARGS("nip", j->nip, "until", until));
 		goto out;
 	}
 	if (result == 0)
@@ -192,7 +200,7 @@ static int login(struct rd_call *call)
 	struct rd_store_officer o;
 	struct pin_job *j = NULL;
 	int64_t now = rd_daemon_now(d);
-	int idx, slot = -1, r;
+	int idx, r;
 
 	if (!nip_well_formed(nip) || json_object_get_string_len(pv) == 0) {
 		json_object *p = json_object_new_object();
@@ -217,16 +225,6 @@ static int login(struct rd_call *call)
 		return rd_api_refuse(call, petugas_detail(idx), "login.locked",
 				     RD_ARGS("nip", nip, "until", until));
 	}
-	for (int i = 0; i < RD_MAX_PIN_CHECKS; i++) {
-		if (streq(d->pin_checks[i], nip))
-			return rd_api_refuse(call, petugas_detail(idx), "login.busy",
-					     RD_ARGS("nip", nip));
-		if (slot < 0 && !d->pin_checks[i][0])
-			slot = i;
-	}
-	if (slot < 0)
-		return rd_api_refuse(call, petugas_detail(idx), "login.queue-full", RD_NO_ARGS);
-
 	j = calloc(1, sizeof(*j));
 	if (!j)
 		return -ENOMEM;
@@ -239,7 +237,6 @@ static int login(struct rd_call *call)
 	j->d = d;
 	j->assignment_id = d->assignment_id;
 	j->petugas = idx;
-	j->slot = slot;
 	memcpy(j->nip, nip, sizeof(j->nip));
 	memcpy(j->pin, json_object_get_string(pv), (size_t)json_object_get_string_len(pv) + 1);
 	/* The request's copy of the PIN is not needed any more. */
@@ -252,7 +249,6 @@ static int login(struct rd_call *call)
 					     RD_NO_ARGS);
 		return r;
 	}
-	memcpy(d->pin_checks[slot], nip, sizeof(d->pin_checks[slot]));
 	return RD_CALL_PENDING;
 }
 

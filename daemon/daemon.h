@@ -21,7 +21,7 @@
 #include "worker.h"
 
 #define RD_INTERFACE "id.go.jambikota.dukcapil.retas"
-#define RD_MAX_PIN_CHECKS 8
+#define RD_MAX_PIN_CHECKS 16 /* queued on the worker; more are login.queue-full */
 
 enum rd_phase {
 	RD_PHASE_NO_ASSIGNMENT,
@@ -56,10 +56,6 @@ struct rd_daemon {
 	/* The latest session of the current assignment, when have_session. */
 	bool have_session;
 	struct rd_store_session session;
-
-	/* NIPs with a PIN check on the worker: one at a time per NIP, so
-	 * parallel guesses cannot outrun the lockout. */
-	char pin_checks[RD_MAX_PIN_CHECKS][19];
 };
 
 /* loop.c: runs the daemon until SIGTERM/SIGINT; takes config. Returns the

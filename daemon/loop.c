@@ -217,7 +217,7 @@ static int setup(struct rd_daemon *d)
 	r = sd_event_set_watchdog(d->event, 1);
 	if (r < 0)
 		goto fail;
-	r = rd_worker_new(d->event, 2 * RD_MAX_PIN_CHECKS, &d->worker);
+	r = rd_worker_new(d->event, RD_MAX_PIN_CHECKS, &d->worker);
 	if (r < 0)
 		goto fail;
 	r = rd_state_load(d);

@@ -197,7 +197,7 @@ int main(int argc, char **argv)
 	o.sets = sets;
 	if (rd_config_load_all(&o, &c, &err) < 0) {
 		fprintf(stderr, "retasd: configuration: %s\n", err.message);
-		return mode == MODE_RUN ? EXIT_FAILURE : 2;
+		return EXIT_FAILURE;
 	}
 	switch (mode) {
 	case MODE_CHECK_CONFIG:

@@ -195,8 +195,10 @@ int rd_state_arm_idle(struct rd_daemon *d)
 	if (!deadline || !d->event)
 		return 0;
 	delay = deadline - rd_daemon_now(d);
-	if (delay < 0)
-		delay = 0;
+	/* Already due (a restart or a clock change passed the deadline): end
+	 * the login now, so no call sees it alive first. */
+	if (delay <= 0)
+		return rd_state_idle_logout(d);
 	r = sd_event_add_time_relative(d->event, &d->idle_timer, CLOCK_MONOTONIC,
 				       (uint64_t)delay * 1000, 100 * 1000, on_idle_timer, d);
 	if (r < 0) {

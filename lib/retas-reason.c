@@ -48,7 +48,6 @@ static const struct reason reasons[] = {
 	 N_("Wrong PIN for NIP {nip}. Attempts left before a lockout: {remaining}.")},
 	{"login.wrong-pin-locked",
 	 N_("Wrong PIN for NIP {nip}. Too many wrong PINs: the NIP is locked until {until}.")},
-	{"login.busy", N_("A PIN check for NIP {nip} is already running; wait for its answer.")},
 	{"login.queue-full", N_("Too many PIN checks are waiting; try again in a moment.")},
 	{"login.required", N_("No officer is logged in; log in with 'retas login NIP' first.")},
 	{"login.idle",
