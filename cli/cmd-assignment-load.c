@@ -20,15 +20,15 @@
 static int cmd_assignment_load_exec(struct cli_ctx *ctx, int argc, char **argv);
 
 const struct cli_cmd_entry cli_cmd_assignment_load_entry = {
-	.name = "assignment load",
-	.args = "FILE [--json]",
-	.summary = N_("Load a surat tugas into retasd (- reads standard input)."),
-	.help = N_("retasd checks the letter's signature against head office's key, that it\n"
-		   "names this van's device key, and that it has not expired. A letter whose\n"
-		   "window has not begun loads; sessions open only inside the window. A new\n"
-		   "letter replaces the current one only while no session is open, and logs\n"
-		   "the officer of the old letter out.\n"),
-	.exec = cmd_assignment_load_exec,
+    .name = "assignment load",
+    .args = "FILE [--json]",
+    .summary = N_("Load a surat tugas into retasd (- reads standard input)."),
+    .help = N_("retasd checks the letter's signature against head office's key, that it\n"
+	       "names this van's device key, and that it has not expired. A letter whose\n"
+	       "window has not begun loads; sessions open only inside the window. A new\n"
+	       "letter replaces the current one only while no session is open, and logs\n"
+	       "the officer of the old letter out.\n"),
+    .exec = cmd_assignment_load_exec,
 };
 
 /* The whole file, up to a little more than the JWS limit so that an

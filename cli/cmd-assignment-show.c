@@ -8,10 +8,10 @@
 static int cmd_assignment_show_exec(struct cli_ctx *ctx, int argc, char **argv);
 
 const struct cli_cmd_entry cli_cmd_assignment_show_entry = {
-	.name = "assignment show",
-	.args = "[--json]",
-	.summary = N_("Show the surat tugas loaded in retasd."),
-	.exec = cmd_assignment_show_exec,
+    .name = "assignment show",
+    .args = "[--json]",
+    .summary = N_("Show the surat tugas loaded in retasd."),
+    .exec = cmd_assignment_show_exec,
 };
 
 static void print_assignment(json_object *a)
@@ -55,8 +55,8 @@ static int cmd_assignment_show_exec(struct cli_ctx *ctx, int argc, char **argv)
 	int r;
 
 	if (argc > 1)
-		return cli_usage_error(&cli_cmd_assignment_show_entry, _("unexpected argument '%s'"),
-				       argv[1]);
+		return cli_usage_error(&cli_cmd_assignment_show_entry,
+				       _("unexpected argument '%s'"), argv[1]);
 	r = cli_call(ctx, "ShowAssignment", NULL, &reply);
 	if (r != CLI_EXIT_OK)
 		return r;

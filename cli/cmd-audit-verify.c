@@ -9,10 +9,10 @@
 static int cmd_audit_verify_exec(struct cli_ctx *ctx, int argc, char **argv);
 
 const struct cli_cmd_entry cli_cmd_audit_verify_entry = {
-	.name = "audit verify",
-	.args = "[--json]",
-	.summary = N_("Check retasd's audit log chain and store integrity."),
-	.exec = cmd_audit_verify_exec,
+    .name = "audit verify",
+    .args = "[--json]",
+    .summary = N_("Check retasd's audit log chain and store integrity."),
+    .exec = cmd_audit_verify_exec,
 };
 
 static int cmd_audit_verify_exec(struct cli_ctx *ctx, int argc, char **argv)
@@ -33,14 +33,16 @@ static int cmd_audit_verify_exec(struct cli_ctx *ctx, int argc, char **argv)
 	ok = json_object_get_boolean(json_object_object_get(p, "ok")) &&
 	     strcmp(cli_str(p, "integrity"), "ok") == 0;
 	if (print) {
-		long long rows = (long long)json_object_get_int64(json_object_object_get(p, "rows"));
+		long long rows =
+		    (long long)json_object_get_int64(json_object_object_get(p, "rows"));
 
 		printf(_("Audit log rows: %lld\n"), rows);
 		if (json_object_get_boolean(json_object_object_get(p, "ok")))
 			printf(_("Audit chain: intact (head %s)\n"), cli_str(p, "head"));
 		else
 			printf(_("Audit chain: BROKEN at row %lld (%s)\n"),
-			       (long long)json_object_get_int64(json_object_object_get(p, "first_bad")),
+			       (long long)json_object_get_int64(
+				   json_object_object_get(p, "first_bad")),
 			       cli_str(p, "problem"));
 		printf(_("Store integrity: %s\n"), cli_str(p, "integrity"));
 	}

@@ -21,16 +21,16 @@
 static int cmd_login_exec(struct cli_ctx *ctx, int argc, char **argv);
 
 const struct cli_cmd_entry cli_cmd_login_entry = {
-	.name = "login",
-	.args = "NIP [--pin-stdin] [--json]",
-	.summary = N_("Log in as an officer named in the surat tugas."),
-	.help = N_("Asks for the officer's PIN on the terminal without showing it.\n"
-		   "\n"
-		   "  --pin-stdin   read the PIN as one line from standard input\n"
-		   "\n"
-		   "Wrong PINs count; too many of them lock the NIP for a while. A login\n"
-		   "without activity ends by itself after the time set in retasd.conf.\n"),
-	.exec = cmd_login_exec,
+    .name = "login",
+    .args = "NIP [--pin-stdin] [--json]",
+    .summary = N_("Log in as an officer named in the surat tugas."),
+    .help = N_("Asks for the officer's PIN on the terminal without showing it.\n"
+	       "\n"
+	       "  --pin-stdin   read the PIN as one line from standard input\n"
+	       "\n"
+	       "Wrong PINs count; too many of them lock the NIP for a while. A login\n"
+	       "without activity ends by itself after the time set in retasd.conf.\n"),
+    .exec = cmd_login_exec,
 };
 
 static volatile sig_atomic_t interrupted;
@@ -130,7 +130,8 @@ static int cmd_login_exec(struct cli_ctx *ctx, int argc, char **argv)
 		return cli_usage_error(e, _("give the officer's NIP"));
 	if (!nip_ok(nip))
 		return cli_usage_error(e, _("a NIP is 18 digits, not '%s'"), nip);
-	r = from_stdin ? read_line(STDIN_FILENO, pin, sizeof(pin)) : read_pin_tty(nip, pin, sizeof(pin));
+	r = from_stdin ? read_line(STDIN_FILENO, pin, sizeof(pin))
+		       : read_pin_tty(nip, pin, sizeof(pin));
 	if (r == -ENOTTY) {
 		cli_error(_("no terminal to read the PIN from; use --pin-stdin"));
 		return CLI_EXIT_USAGE;

@@ -7,10 +7,10 @@
 static int cmd_logout_exec(struct cli_ctx *ctx, int argc, char **argv);
 
 const struct cli_cmd_entry cli_cmd_logout_entry = {
-	.name = "logout",
-	.args = "[--json]",
-	.summary = N_("Log the officer out."),
-	.exec = cmd_logout_exec,
+    .name = "logout",
+    .args = "[--json]",
+    .summary = N_("Log the officer out."),
+    .exec = cmd_logout_exec,
 };
 
 static int cmd_logout_exec(struct cli_ctx *ctx, int argc, char **argv)

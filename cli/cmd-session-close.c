@@ -7,10 +7,10 @@
 static int cmd_session_close_exec(struct cli_ctx *ctx, int argc, char **argv);
 
 const struct cli_cmd_entry cli_cmd_session_close_entry = {
-	.name = "session close",
-	.args = "[--json]",
-	.summary = N_("Close the open session (needs a logged-in officer)."),
-	.exec = cmd_session_close_exec,
+    .name = "session close",
+    .args = "[--json]",
+    .summary = N_("Close the open session (needs a logged-in officer)."),
+    .exec = cmd_session_close_exec,
 };
 
 static int cmd_session_close_exec(struct cli_ctx *ctx, int argc, char **argv)

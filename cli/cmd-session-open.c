@@ -8,10 +8,10 @@
 static int cmd_session_open_exec(struct cli_ctx *ctx, int argc, char **argv);
 
 const struct cli_cmd_entry cli_cmd_session_open_entry = {
-	.name = "session open",
-	.args = "[--json]",
-	.summary = N_("Open a recording session (needs a logged-in officer)."),
-	.exec = cmd_session_open_exec,
+    .name = "session open",
+    .args = "[--json]",
+    .summary = N_("Open a recording session (needs a logged-in officer)."),
+    .exec = cmd_session_open_exec,
 };
 
 static int cmd_session_open_exec(struct cli_ctx *ctx, int argc, char **argv)

@@ -9,10 +9,10 @@
 static int cmd_status_exec(struct cli_ctx *ctx, int argc, char **argv);
 
 const struct cli_cmd_entry cli_cmd_status_entry = {
-	.name = "status",
-	.args = "[--json]",
-	.summary = N_("Show the state of the van: surat tugas, officer, session."),
-	.exec = cmd_status_exec,
+    .name = "status",
+    .args = "[--json]",
+    .summary = N_("Show the state of the van: surat tugas, officer, session."),
+    .exec = cmd_status_exec,
 };
 
 static const char *state_words(const char *state)

@@ -208,7 +208,7 @@ void cli_reply_clear(struct cli_reply *r)
 void cli_print_json(const struct cli_reply *r)
 {
 	printf("%s\n", json_object_to_json_string_ext(r->msg, JSON_C_TO_STRING_PLAIN |
-								     JSON_C_TO_STRING_NOSLASHESCAPE));
+								  JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
 const char *cli_str(json_object *obj, const char *path)
@@ -228,7 +228,7 @@ const char *cli_str(json_object *obj, const char *path)
 			return "";
 		if (!dot)
 			return json_object_is_type(v, json_type_string) ? json_object_get_string(v)
-									 : "";
+									: "";
 		obj = v;
 		path = dot + 1;
 	}

@@ -45,8 +45,8 @@ static int close_session(struct rd_call *call)
 }
 
 const struct rd_method rd_api_close_session = {
-	.interface = RD_INTERFACE,
-	.name = "CloseSession",
-	.flags = RD_METHOD_NEEDS_LOGIN,
-	.handler = close_session,
+    .interface = RD_INTERFACE,
+    .name = "CloseSession",
+    .flags = RD_METHOD_NEEDS_LOGIN,
+    .handler = close_session,
 };

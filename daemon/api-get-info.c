@@ -22,8 +22,8 @@ static int get_info(struct rd_call *call)
 }
 
 const struct rd_method rd_api_get_info = {
-	.interface = RD_VARLINK_SERVICE,
-	.name = "GetInfo",
-	.flags = RD_METHOD_READ_ONLY,
-	.handler = get_info,
+    .interface = RD_VARLINK_SERVICE,
+    .name = "GetInfo",
+    .flags = RD_METHOD_READ_ONLY,
+    .handler = get_info,
 };

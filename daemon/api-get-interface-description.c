@@ -5,13 +5,14 @@
 #include "api.h"
 
 static const struct rd_param params[] = {
-	{"interface", RD_PARAM_STRING, .max_len = 255},
-	{NULL},
+    {"interface", RD_PARAM_STRING, .max_len = 255},
+    {NULL},
 };
 
 static int get_interface_description(struct rd_call *call)
 {
-	const char *iface = json_object_get_string(json_object_object_get(call->params, "interface"));
+	const char *iface =
+	    json_object_get_string(json_object_object_get(call->params, "interface"));
 	const char *text = NULL;
 	json_object *p;
 
@@ -29,9 +30,9 @@ static int get_interface_description(struct rd_call *call)
 }
 
 const struct rd_method rd_api_get_interface_description = {
-	.interface = RD_VARLINK_SERVICE,
-	.name = "GetInterfaceDescription",
-	.flags = RD_METHOD_READ_ONLY,
-	.params = params,
-	.handler = get_interface_description,
+    .interface = RD_VARLINK_SERVICE,
+    .name = "GetInterfaceDescription",
+    .flags = RD_METHOD_READ_ONLY,
+    .params = params,
+    .handler = get_interface_description,
 };

@@ -17,8 +17,8 @@
 #include "retas-util.h"
 
 static const struct rd_param params[] = {
-	{"token", RD_PARAM_STRING, .max_len = RETAS_JWS_MAX_LEN},
-	{NULL},
+    {"token", RD_PARAM_STRING, .max_len = RETAS_JWS_MAX_LEN},
+    {NULL},
 };
 
 static json_object *detail_for(const char *sha256)
@@ -44,10 +44,10 @@ static int refuse_letter(struct rd_call *call, const char *sha256, const struct 
 				     RD_ARGS("nomor", st->nomor, "kendaraan", st->kendaraan.id));
 	/* The library's own reasons: st.FIELD and jws.*; its sentence goes
 	 * along as the detail for st.FIELD. */
-	return rd_api_refuse(call, detail_for(sha256), err->reason[0] ? err->reason : "st.json",
-			     RD_ARGS("field", strncmp(err->reason, "st.", 3) == 0 ? err->reason + 3
-										   : err->reason,
-				     "detail", err->message));
+	return rd_api_refuse(
+	    call, detail_for(sha256), err->reason[0] ? err->reason : "st.json",
+	    RD_ARGS("field", strncmp(err->reason, "st.", 3) == 0 ? err->reason + 3 : err->reason,
+		    "detail", err->message));
 }
 
 static int load_assignment(struct rd_call *call)
@@ -107,8 +107,8 @@ static int load_assignment(struct rd_call *call)
 	if (was_logged_in)
 		r = rd_store_login_clear(d->store);
 	if (r == 0)
-		r = rd_store_assignment_insert(d->store, token, st->nomor,
-					       sha256, st->valid_from, st->valid_until, now, &id);
+		r = rd_store_assignment_insert(d->store, token, st->nomor, sha256, st->valid_from,
+					       st->valid_until, now, &id);
 	if (r == 0)
 		r = rd_api_audit(call, "ok", "", detail);
 	if (r == 0)
@@ -138,8 +138,8 @@ fail:
 }
 
 const struct rd_method rd_api_load_assignment = {
-	.interface = RD_INTERFACE,
-	.name = "LoadAssignment",
-	.params = params,
-	.handler = load_assignment,
+    .interface = RD_INTERFACE,
+    .name = "LoadAssignment",
+    .params = params,
+    .handler = load_assignment,
 };

@@ -23,9 +23,9 @@
 #define PIN_MAX 64
 
 static const struct rd_param params[] = {
-	{"nip", RD_PARAM_STRING, .max_len = 18},
-	{"pin", RD_PARAM_STRING, .max_len = PIN_MAX},
-	{NULL},
+    {"nip", RD_PARAM_STRING, .max_len = 18},
+    {"pin", RD_PARAM_STRING, .max_len = PIN_MAX},
+    {NULL},
 };
 
 struct pin_job {
@@ -68,18 +68,19 @@ static int good_pin(struct pin_job *j, struct rd_store_officer *o, int64_t now)
 {
 	struct rd_daemon *d = j->d;
 	struct rd_store_login l = {
-		.assignment_id = j->assignment_id,
-		.uid = j->call->peer.uid,
-		.since_ms = now,
-		.last_active_ms = now,
+	    .assignment_id = j->assignment_id,
+	    .uid = j->call->peer.uid,
+	    .since_ms = now,
+	    .last_active_ms = now,
 	};
 	json_object *detail = petugas_detail(j->petugas), *p;
 	int r;
 
 	memcpy(l.nip, j->nip, sizeof(l.nip));
 	if (d->logged_in && !streq(d->login.nip, j->nip))
-		json_object_object_add(detail, "replaced_petugas",
-				       json_object_new_int(rd_state_petugas_index(d, d->login.nip)));
+		json_object_object_add(
+		    detail, "replaced_petugas",
+		    json_object_new_int(rd_state_petugas_index(d, d->login.nip)));
 	o->failed = 0;
 	r = rd_store_txn_begin(d->store);
 	if (r == 0) {
@@ -205,8 +206,8 @@ static int login(struct rd_call *call)
 	if (!nip_well_formed(nip) || json_object_get_string_len(pv) == 0) {
 		json_object *p = json_object_new_object();
 
-		json_object_object_add(p, "parameter",
-				       json_object_new_string(nip_well_formed(nip) ? "pin" : "nip"));
+		json_object_object_add(
+		    p, "parameter", json_object_new_string(nip_well_formed(nip) ? "pin" : "nip"));
 		return rd_call_error(call, RD_VARLINK_SERVICE ".InvalidParameter", p);
 	}
 	if (!d->st)
@@ -253,8 +254,8 @@ static int login(struct rd_call *call)
 }
 
 const struct rd_method rd_api_login = {
-	.interface = RD_INTERFACE,
-	.name = "Login",
-	.params = params,
-	.handler = login,
+    .interface = RD_INTERFACE,
+    .name = "Login",
+    .params = params,
+    .handler = login,
 };

@@ -34,8 +34,8 @@ static int logout(struct rd_call *call)
 }
 
 const struct rd_method rd_api_logout = {
-	.interface = RD_INTERFACE,
-	.name = "Logout",
-	.flags = RD_METHOD_NEEDS_LOGIN,
-	.handler = logout,
+    .interface = RD_INTERFACE,
+    .name = "Logout",
+    .flags = RD_METHOD_NEEDS_LOGIN,
+    .handler = logout,
 };

@@ -51,9 +51,9 @@ static int open_session(struct rd_call *call)
 		const bool expired = strcmp(err.reason, "st.expired") == 0;
 
 		rd_format_time(expired ? d->st->valid_until : d->st->valid_from, when);
-		return rd_api_refuse(call, NULL, expired ? "st.expired" : "st.not-yet-valid",
-				     RD_ARGS("nomor", d->st->nomor,
-					     expired ? "valid_until" : "valid_from", when));
+		return rd_api_refuse(
+		    call, NULL, expired ? "st.expired" : "st.not-yet-valid",
+		    RD_ARGS("nomor", d->st->nomor, expired ? "valid_until" : "valid_from", when));
 	}
 	if (check_disk(call, d))
 		return 0;
@@ -94,8 +94,8 @@ static int open_session(struct rd_call *call)
 }
 
 const struct rd_method rd_api_open_session = {
-	.interface = RD_INTERFACE,
-	.name = "OpenSession",
-	.flags = RD_METHOD_NEEDS_LOGIN,
-	.handler = open_session,
+    .interface = RD_INTERFACE,
+    .name = "OpenSession",
+    .flags = RD_METHOD_NEEDS_LOGIN,
+    .handler = open_session,
 };

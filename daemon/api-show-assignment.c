@@ -16,8 +16,8 @@ static int show_assignment(struct rd_call *call)
 }
 
 const struct rd_method rd_api_show_assignment = {
-	.interface = RD_INTERFACE,
-	.name = "ShowAssignment",
-	.flags = RD_METHOD_READ_ONLY,
-	.handler = show_assignment,
+    .interface = RD_INTERFACE,
+    .name = "ShowAssignment",
+    .flags = RD_METHOD_READ_ONLY,
+    .handler = show_assignment,
 };

@@ -8,7 +8,8 @@ static int status(struct rd_call *call)
 	struct rd_daemon *d = rd_call_daemon(call);
 	json_object *p = json_object_new_object(), *v;
 
-	json_object_object_add(p, "state", json_object_new_string(rd_phase_name(rd_state_phase(d))));
+	json_object_object_add(p, "state",
+			       json_object_new_string(rd_phase_name(rd_state_phase(d))));
 	json_object_object_add(p, "version", json_object_new_string(RETAS_VERSION));
 	json_object_object_add(p, "now", rd_api_time(rd_daemon_now(d)));
 	json_object_object_add(p, "device_key_id", json_object_new_string(d->device_key_id));
@@ -23,8 +24,8 @@ static int status(struct rd_call *call)
 }
 
 const struct rd_method rd_api_status = {
-	.interface = RD_INTERFACE,
-	.name = "Status",
-	.flags = RD_METHOD_READ_ONLY,
-	.handler = status,
+    .interface = RD_INTERFACE,
+    .name = "Status",
+    .flags = RD_METHOD_READ_ONLY,
+    .handler = status,
 };

@@ -38,8 +38,8 @@ static int verify_audit(struct rd_call *call)
 }
 
 const struct rd_method rd_api_verify_audit = {
-	.interface = RD_INTERFACE,
-	.name = "VerifyAudit",
-	.flags = RD_METHOD_READ_ONLY,
-	.handler = verify_audit,
+    .interface = RD_INTERFACE,
+    .name = "VerifyAudit",
+    .flags = RD_METHOD_READ_ONLY,
+    .handler = verify_audit,
 };

@@ -17,17 +17,17 @@
 #include "retas-time.h"
 
 const struct rd_method *const rd_api_methods[] = {
-	&rd_api_get_info,
-	&rd_api_get_interface_description,
-	&rd_api_status,
-	&rd_api_load_assignment,
-	&rd_api_show_assignment,
-	&rd_api_login,
-	&rd_api_logout,
-	&rd_api_open_session,
-	&rd_api_close_session,
-	&rd_api_verify_audit,
-	NULL,
+    &rd_api_get_info,
+    &rd_api_get_interface_description,
+    &rd_api_status,
+    &rd_api_load_assignment,
+    &rd_api_show_assignment,
+    &rd_api_login,
+    &rd_api_logout,
+    &rd_api_open_session,
+    &rd_api_close_session,
+    &rd_api_verify_audit,
+    NULL,
 };
 
 static bool may_change_state(const struct rd_daemon *d, const struct rd_peer *peer)
@@ -68,19 +68,18 @@ int rd_api_check(struct rd_call *call)
 	return 0;
 }
 
-int rd_api_audit(struct rd_call *call, const char *outcome, const char *reason,
-		 json_object *detail)
+int rd_api_audit(struct rd_call *call, const char *outcome, const char *reason, json_object *detail)
 {
 	struct rd_daemon *d = rd_call_daemon(call);
 	struct rd_audit_entry e = {
-		.at_ms = rd_daemon_now(d),
-		.event = call->method->name,
-		.outcome = outcome,
-		.reason = reason ? reason : "",
-		.uid = call->peer.uid,
-		.pid = call->peer.pid,
-		.detail = detail ? json_object_to_json_string_ext(detail, JSON_C_TO_STRING_PLAIN)
-				 : "{}",
+	    .at_ms = rd_daemon_now(d),
+	    .event = call->method->name,
+	    .outcome = outcome,
+	    .reason = reason ? reason : "",
+	    .uid = call->peer.uid,
+	    .pid = call->peer.pid,
+	    .detail =
+		detail ? json_object_to_json_string_ext(detail, JSON_C_TO_STRING_PLAIN) : "{}",
 	};
 	int r;
 
@@ -153,8 +152,8 @@ static json_object *school(const struct retas_st *st)
 
 	json_object_object_add(o, "npsn", json_object_new_string(st->sekolah.npsn));
 	json_object_object_add(o, "nama", json_object_new_string(st->sekolah.nama));
-	json_object_object_add(o, "alamat",
-			       json_object_new_string(st->sekolah.alamat ? st->sekolah.alamat : ""));
+	json_object_object_add(
+	    o, "alamat", json_object_new_string(st->sekolah.alamat ? st->sekolah.alamat : ""));
 	json_object_object_add(o, "kecamatan", json_object_new_string(st->sekolah.kecamatan));
 	return o;
 }

@@ -88,10 +88,11 @@ int rd_audit_append(struct rd_store *s, const struct rd_audit_entry *e, int64_t 
 	if (r < 0)
 		goto out;
 	row_hash(prev, last + 1, e, detail_len, hash);
-	rc = sqlite3_prepare_v2(db,
-				"INSERT INTO audit (id, at, event, outcome, reason, uid, pid, detail, "
-				"prev, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-				-1, &st, NULL);
+	rc = sqlite3_prepare_v2(
+	    db,
+	    "INSERT INTO audit (id, at, event, outcome, reason, uid, pid, detail, "
+	    "prev, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	    -1, &st, NULL);
 	if (rc != SQLITE_OK) {
 		r = rd_store_errno(rc);
 		goto out;
@@ -139,22 +140,23 @@ int rd_audit_verify(struct rd_store *s, struct rd_audit_check *out)
 	int64_t expect_id = 1;
 	int rc, r = 0;
 
-	rc = sqlite3_prepare_v2(db,
-				"SELECT id, at, event, outcome, reason, uid, pid, detail, prev, hash "
-				"FROM audit ORDER BY id",
-				-1, &st, NULL);
+	rc = sqlite3_prepare_v2(
+	    db,
+	    "SELECT id, at, event, outcome, reason, uid, pid, detail, prev, hash "
+	    "FROM audit ORDER BY id",
+	    -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return rd_store_errno(rc);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		int64_t id = sqlite3_column_int64(st, 0);
 		struct rd_audit_entry e = {
-			.at_ms = sqlite3_column_int64(st, 1),
-			.event = col_text(st, 2),
-			.outcome = col_text(st, 3),
-			.reason = col_text(st, 4),
-			.uid = sqlite3_column_int64(st, 5),
-			.pid = sqlite3_column_int64(st, 6),
-			.detail = col_text(st, 7),
+		    .at_ms = sqlite3_column_int64(st, 1),
+		    .event = col_text(st, 2),
+		    .outcome = col_text(st, 3),
+		    .reason = col_text(st, 4),
+		    .uid = sqlite3_column_int64(st, 5),
+		    .pid = sqlite3_column_int64(st, 6),
+		    .detail = col_text(st, 7),
 		};
 		size_t detail_len = (size_t)sqlite3_column_bytes(st, 7);
 		const void *prev = sqlite3_column_blob(st, 8);

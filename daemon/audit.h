@@ -23,8 +23,8 @@ struct rd_audit_entry {
 	const char *event;   /* "Login", "OpenSession", "idle-logout", ... */
 	const char *outcome; /* "ok" or "refused" */
 	const char *reason;  /* stable reason id, "" for success */
-	int64_t uid;         /* the peer's, -1 for the daemon itself */
-	int64_t pid;         /* the peer's, 0 for the daemon itself */
+	int64_t uid;	     /* the peer's, -1 for the daemon itself */
+	int64_t pid;	     /* the peer's, 0 for the daemon itself */
 	const char *detail;  /* compact JSON object, "{}" when nothing to add */
 };
 
@@ -34,9 +34,9 @@ struct rd_audit_entry {
 int rd_audit_append(struct rd_store *s, const struct rd_audit_entry *e, int64_t *id);
 
 struct rd_audit_check {
-	int64_t rows;      /* rows read */
-	int64_t first_bad; /* id of the first row that breaks the chain, 0 if none */
-	const char *problem; /* "hash", "link" or "sequence" for first_bad, else NULL */
+	int64_t rows;			 /* rows read */
+	int64_t first_bad;		 /* id of the first row that breaks the chain, 0 if none */
+	const char *problem;		 /* "hash", "link" or "sequence" for first_bad, else NULL */
 	uint8_t head[RD_AUDIT_HASH_LEN]; /* hash of the last row (zeros when empty) */
 };
 

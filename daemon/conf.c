@@ -32,27 +32,33 @@ struct key_def {
 	const char *unit; /* for messages about numbers */
 };
 
-#define STR(f, n, t) {n, t, offsetof(struct rd_config, f), 0, 0, NULL}
-#define INT(f, n, lo, hi, u) {n, KEY_INT, offsetof(struct rd_config, f), lo, hi, u}
+#define STR(f, n, t)                                                                               \
+	{                                                                                          \
+		n, t, offsetof(struct rd_config, f), 0, 0, NULL                                    \
+	}
+#define INT(f, n, lo, hi, u)                                                                       \
+	{                                                                                          \
+		n, KEY_INT, offsetof(struct rd_config, f), lo, hi, u                               \
+	}
 
 static const struct key_def keys[] = {
-	STR(state_dir, "daemon.state_dir", KEY_PATH),
-	STR(socket_path, "daemon.socket", KEY_PATH),
-	STR(log_level, "daemon.log_level", KEY_LEVEL),
-	{"hq.sign_key", KEY_KEY32, offsetof(struct rd_config, hq_sign_key), 0, 0, NULL},
-	STR(hq_url, "hq.url", KEY_STRING),
-	INT(login_max_failures, "login.max_failures", 1, 100, "attempts"),
-	INT(login_lockout_s, "login.lockout", 1, 7 * 86400, "seconds"),
-	INT(login_idle_s, "login.idle_timeout", 0, 7 * 86400, "seconds"),
-	INT(clock_offset_s, "clock.offset", -10LL * 365 * 86400, 10LL * 365 * 86400, "seconds"),
-	INT(store_busy_timeout_ms, "store.busy_timeout", 0, 600000, "milliseconds"),
-	INT(preflight_min_free_mb, "preflight.min_free_mb", 0, 1024 * 1024, "MiB"),
-	STR(api_group, "api.group", KEY_STRING),
-	INT(api_max_connections, "api.max_connections", 1, 4096, "connections"),
-	STR(fingerprint_device, "fingerprint.device", KEY_STRING),
-	STR(camera_model, "camera.model", KEY_STRING),
-	STR(camera_port, "camera.port", KEY_STRING),
-	STR(signature_device, "signature.device", KEY_STRING),
+    STR(state_dir, "daemon.state_dir", KEY_PATH),
+    STR(socket_path, "daemon.socket", KEY_PATH),
+    STR(log_level, "daemon.log_level", KEY_LEVEL),
+    {"hq.sign_key", KEY_KEY32, offsetof(struct rd_config, hq_sign_key), 0, 0, NULL},
+    STR(hq_url, "hq.url", KEY_STRING),
+    INT(login_max_failures, "login.max_failures", 1, 100, "attempts"),
+    INT(login_lockout_s, "login.lockout", 1, 7 * 86400, "seconds"),
+    INT(login_idle_s, "login.idle_timeout", 0, 7 * 86400, "seconds"),
+    INT(clock_offset_s, "clock.offset", -10LL * 365 * 86400, 10LL * 365 * 86400, "seconds"),
+    INT(store_busy_timeout_ms, "store.busy_timeout", 0, 600000, "milliseconds"),
+    INT(preflight_min_free_mb, "preflight.min_free_mb", 0, 1024 * 1024, "MiB"),
+    STR(api_group, "api.group", KEY_STRING),
+    INT(api_max_connections, "api.max_connections", 1, 4096, "connections"),
+    STR(fingerprint_device, "fingerprint.device", KEY_STRING),
+    STR(camera_model, "camera.model", KEY_STRING),
+    STR(camera_port, "camera.port", KEY_STRING),
+    STR(signature_device, "signature.device", KEY_STRING),
 };
 
 static const struct key_def *find_key(const char *name)
@@ -161,15 +167,13 @@ static int set_value(struct rd_config *c, const struct key_def *k, const char *v
 	}
 	dup = strdup(value);
 	if (!dup)
-		return retas_error_set(err, -ENOMEM, "config.memory", "%s: out of memory",
-				       k->name);
+		return retas_error_set(err, -ENOMEM, "config.memory", "%s: out of memory", k->name);
 	free(*(char **)field);
 	*(char **)field = dup;
 	return 0;
 }
 
-int rd_config_set(struct rd_config *c, const char *key, const char *value,
-		  struct retas_error *err)
+int rd_config_set(struct rd_config *c, const char *key, const char *value, struct retas_error *err)
 {
 	const struct key_def *k = find_key(key);
 
@@ -180,8 +184,7 @@ int rd_config_set(struct rd_config *c, const char *key, const char *value,
 	return set_value(c, k, value, err);
 }
 
-int rd_config_set_assignment(struct rd_config *c, const char *assignment,
-			     struct retas_error *err)
+int rd_config_set_assignment(struct rd_config *c, const char *assignment, struct retas_error *err)
 {
 	const char *eq = strchr(assignment, '=');
 	char key[64];
@@ -273,7 +276,8 @@ void rd_config_dump(const struct rd_config *c, FILE *f)
 		} else if (k->type == KEY_KEY32) {
 			char *b64 = NULL;
 
-			if (c->have_hq_sign_key && retas_b64url_encode(c->hq_sign_key, 32, &b64) == 0)
+			if (c->have_hq_sign_key &&
+			    retas_b64url_encode(c->hq_sign_key, 32, &b64) == 0)
 				fprintf(f, "%s = %s\n", dot + 1, b64);
 			else
 				fprintf(f, "# %s = (not set)\n", dot + 1);
@@ -289,8 +293,7 @@ void rd_config_dump(const struct rd_config *c, FILE *f)
 	}
 }
 
-int rd_config_load_all(const struct rd_options *o, struct rd_config **out,
-		       struct retas_error *err)
+int rd_config_load_all(const struct rd_options *o, struct rd_config **out, struct retas_error *err)
 {
 	struct rd_config *c = NULL;
 	int r;

@@ -24,24 +24,24 @@ struct rd_config {
 
 	bool have_hq_sign_key;
 	uint8_t hq_sign_key[32]; /* hq.sign_key: trusted surat tugas signer */
-	char *hq_url;            /* hq.url */
+	char *hq_url;		 /* hq.url */
 
 	int64_t login_max_failures; /* login.max_failures: wrong PINs before a lockout */
 	int64_t login_lockout_s;    /* login.lockout: seconds a NIP stays locked */
-	int64_t login_idle_s;       /* login.idle_timeout: idle seconds before logout, 0 never */
+	int64_t login_idle_s;	    /* login.idle_timeout: idle seconds before logout, 0 never */
 
 	int64_t clock_offset_s; /* clock.offset: added to the system clock */
 
 	int64_t store_busy_timeout_ms; /* store.busy_timeout */
 	int64_t preflight_min_free_mb; /* preflight.min_free_mb */
 
-	char *api_group;             /* api.group: socket group, when it exists */
+	char *api_group;	     /* api.group: socket group, when it exists */
 	int64_t api_max_connections; /* api.max_connections */
 
 	char *fingerprint_device; /* fingerprint.device */
-	char *camera_model;       /* camera.model */
-	char *camera_port;        /* camera.port */
-	char *signature_device;   /* signature.device */
+	char *camera_model;	  /* camera.model */
+	char *camera_port;	  /* camera.port */
+	char *signature_device;	  /* signature.device */
 };
 
 /* What the command line said about the configuration; applied again on
@@ -51,14 +51,13 @@ struct rd_options {
 	bool config_explicit; /* --config given: a missing file is an error */
 	const char **sets;    /* --set SECTION.KEY=VALUE, in order */
 	size_t n_sets;
-	const char *state_dir;   /* --state-dir */
+	const char *state_dir;	 /* --state-dir */
 	const char *socket_path; /* --socket */
 };
 
 /* Defaults, then the file, then the --set list, then --state-dir and
  * --socket. *out is new; errors name the key (or file and line). */
-int rd_config_load_all(const struct rd_options *o, struct rd_config **out,
-		       struct retas_error *err);
+int rd_config_load_all(const struct rd_options *o, struct rd_config **out, struct retas_error *err);
 
 /* A new configuration holding the defaults. */
 int rd_config_new(struct rd_config **out);
@@ -69,11 +68,9 @@ void rd_config_free(struct rd_config *c);
  * err->reason is "config.unknown-key" or "config.value" and the message
  * names the key and what is wrong; c is left unchanged.
  */
-int rd_config_set(struct rd_config *c, const char *key, const char *value,
-		  struct retas_error *err);
+int rd_config_set(struct rd_config *c, const char *key, const char *value, struct retas_error *err);
 /* Parses "SECTION.KEY=VALUE" as given to --set and applies it. */
-int rd_config_set_assignment(struct rd_config *c, const char *assignment,
-			     struct retas_error *err);
+int rd_config_set_assignment(struct rd_config *c, const char *assignment, struct retas_error *err);
 /*
  * Reads an INI file into c. When missing_ok and the file does not exist, c
  * is unchanged and 0 is returned. Errors name the file, the line and the

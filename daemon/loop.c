@@ -87,7 +87,8 @@ static void reload(struct rd_daemon *d)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	snprintf(msg, sizeof(msg), "RELOADING=1\nMONOTONIC_USEC=%llu",
-		 (unsigned long long)ts.tv_sec * 1000000ULL + (unsigned long long)ts.tv_nsec / 1000);
+		 (unsigned long long)ts.tv_sec * 1000000ULL +
+		     (unsigned long long)ts.tv_nsec / 1000);
 	(void)sd_notify(0, msg);
 	if (rd_config_load_all(d->opts, &c, &err) < 0) {
 		log_error("reload: %s; keeping the running configuration", err.message);
@@ -137,8 +138,8 @@ static int open_lock(struct rd_daemon *d, struct retas_error *err)
 	if (d->lock_fd < 0)
 		return retas_error_set(err, -errno, "state.lock", "%s: %s", path, strerror(errno));
 	if (flock(d->lock_fd, LOCK_EX | LOCK_NB) < 0)
-		return retas_error_set(err, -EBUSY, "state.lock",
-				       "%s is in use by another retasd", d->config->state_dir);
+		return retas_error_set(err, -EBUSY, "state.lock", "%s is in use by another retasd",
+				       d->config->state_dir);
 	return 0;
 }
 
@@ -154,11 +155,11 @@ static int open_store(struct rd_daemon *d, struct retas_error *err)
 static int open_socket(struct rd_daemon *d)
 {
 	const struct rd_varlink_config vc = {
-		.interface = RD_INTERFACE,
-		.methods = rd_api_methods,
-		.check = rd_api_check,
-		.max_connections = (unsigned)d->config->api_max_connections,
-		.userdata = d,
+	    .interface = RD_INTERFACE,
+	    .methods = rd_api_methods,
+	    .check = rd_api_check,
+	    .max_connections = (unsigned)d->config->api_max_connections,
+	    .userdata = d,
 	};
 	int fd = -1, n = sd_listen_fds(1);
 

@@ -111,8 +111,7 @@ static int verify_audit(const struct rd_config *c)
 	retas_hex_encode(chk.head, sizeof(chk.head), head);
 	printf("audit rows: %" PRId64 "\n", chk.rows);
 	if (chk.first_bad)
-		printf("audit chain: BROKEN at row %" PRId64 " (%s)\n", chk.first_bad,
-		       chk.problem);
+		printf("audit chain: BROKEN at row %" PRId64 " (%s)\n", chk.first_bad, chk.problem);
 	else
 		printf("audit chain: ok, head %s\n", head);
 	printf("integrity: %s\n", integrity);
@@ -126,16 +125,11 @@ out:
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"state-dir", required_argument, NULL, 'd'},
-		{"socket", required_argument, NULL, 's'},
-		{"set", required_argument, NULL, 'S'},
-		{"check-config", no_argument, NULL, 'C'},
-		{"print-device-key", no_argument, NULL, 'P'},
-		{"verify-audit", no_argument, NULL, 'A'},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{0},
+	    {"config", required_argument, NULL, 'c'}, {"state-dir", required_argument, NULL, 'd'},
+	    {"socket", required_argument, NULL, 's'}, {"set", required_argument, NULL, 'S'},
+	    {"check-config", no_argument, NULL, 'C'}, {"print-device-key", no_argument, NULL, 'P'},
+	    {"verify-audit", no_argument, NULL, 'A'}, {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},      {0},
 	};
 	struct rd_options o = {.config_path = RETAS_SYSCONFDIR "/retasd.conf"};
 	_cleanup_(freep) char *state_dir = NULL;

@@ -136,19 +136,20 @@ int rd_state_idle_logout(struct rd_daemon *d)
 {
 	char detail[64];
 	struct rd_audit_entry e = {
-		.at_ms = rd_daemon_now(d),
-		.event = "IdleLogout",
-		.outcome = "ok",
-		.reason = "login.idle",
-		.uid = -1,
-		.pid = 0,
-		.detail = detail,
+	    .at_ms = rd_daemon_now(d),
+	    .event = "IdleLogout",
+	    .outcome = "ok",
+	    .reason = "login.idle",
+	    .uid = -1,
+	    .pid = 0,
+	    .detail = detail,
 	};
 	int r;
 
 	if (!d->logged_in)
 		return 0;
-	snprintf(detail, sizeof(detail), "{\"petugas\":%d}", rd_state_petugas_index(d, d->login.nip));
+	snprintf(detail, sizeof(detail), "{\"petugas\":%d}",
+		 rd_state_petugas_index(d, d->login.nip));
 	r = rd_store_txn_begin(d->store);
 	if (r < 0)
 		goto out;

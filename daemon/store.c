@@ -21,71 +21,71 @@ struct rd_store {
 
 /* Step N brings the schema from version N to N + 1. */
 static const char *const migrations[] = {
-	/* 1: the state of the van up to an open session, and the audit log */
-	"CREATE TABLE assignment ("
-	"  id INTEGER PRIMARY KEY,"
-	"  nomor TEXT NOT NULL,"
-	"  token TEXT NOT NULL,"
-	"  sha256 TEXT NOT NULL CHECK (length(sha256) = 64),"
-	"  valid_from INTEGER NOT NULL,"
-	"  valid_until INTEGER NOT NULL CHECK (valid_until > valid_from),"
-	"  loaded_at INTEGER NOT NULL,"
-	"  current INTEGER NOT NULL DEFAULT 0 CHECK (current IN (0, 1)));"
-	"CREATE UNIQUE INDEX assignment_one_current ON assignment (current) WHERE current = 1;"
-	"CREATE TABLE officer ("
-	"  nip TEXT PRIMARY KEY CHECK (length(nip) = 18),"
-	"  failed INTEGER NOT NULL DEFAULT 0 CHECK (failed >= 0),"
-	"  locked_until INTEGER NOT NULL DEFAULT 0,"
-	"  updated_at INTEGER NOT NULL);"
-	"CREATE TABLE login ("
-	"  id INTEGER PRIMARY KEY CHECK (id = 1),"
-	"  assignment_id INTEGER NOT NULL REFERENCES assignment (id),"
-	"  nip TEXT NOT NULL CHECK (length(nip) = 18),"
-	"  uid INTEGER NOT NULL,"
-	"  since INTEGER NOT NULL,"
-	"  last_active INTEGER NOT NULL);"
-	"CREATE TABLE session ("
-	"  id INTEGER PRIMARY KEY,"
-	"  uuid TEXT NOT NULL UNIQUE CHECK (length(uuid) = 36),"
-	"  assignment_id INTEGER NOT NULL REFERENCES assignment (id),"
-	"  opened_by TEXT NOT NULL CHECK (length(opened_by) = 18),"
-	"  opened_at INTEGER NOT NULL,"
-	"  closed_by TEXT CHECK (closed_by IS NULL OR length(closed_by) = 18),"
-	"  closed_at INTEGER);"
-	"CREATE UNIQUE INDEX session_one_open ON session ((closed_at IS NULL))"
-	"  WHERE closed_at IS NULL;"
-	"CREATE TABLE student ("
-	"  id INTEGER PRIMARY KEY,"
-	"  assignment_id INTEGER NOT NULL REFERENCES assignment (id),"
-	"  nik_hash BLOB NOT NULL CHECK (length(nik_hash) = 32),"
-	"  sealed_index BLOB NOT NULL,"
-	"  UNIQUE (assignment_id, nik_hash));"
-	"CREATE TABLE record ("
-	"  id TEXT PRIMARY KEY CHECK (length(id) = 36),"
-	"  session_id INTEGER NOT NULL REFERENCES session (id),"
-	"  seq INTEGER NOT NULL UNIQUE CHECK (seq > 0),"
-	"  prev_hash BLOB CHECK (prev_hash IS NULL OR length(prev_hash) = 32),"
-	"  hash BLOB NOT NULL CHECK (length(hash) = 32),"
-	"  sealed BLOB NOT NULL,"
-	"  created_at INTEGER NOT NULL,"
-	"  acked_at INTEGER);"
-	"CREATE TABLE audit ("
-	"  id INTEGER PRIMARY KEY,"
-	"  at INTEGER NOT NULL,"
-	"  event TEXT NOT NULL,"
-	"  outcome TEXT NOT NULL,"
-	"  reason TEXT NOT NULL,"
-	"  uid INTEGER NOT NULL,"
-	"  pid INTEGER NOT NULL,"
-	"  detail TEXT NOT NULL,"
-	"  prev BLOB NOT NULL CHECK (length(prev) = 32),"
-	"  hash BLOB NOT NULL CHECK (length(hash) = 32));"
-	/* Append-only against mistakes in code; the hash chain is what catches
-	 * someone who drops these triggers. */
-	"CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit"
-	"  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
-	"CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit"
-	"  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;",
+    /* 1: the state of the van up to an open session, and the audit log */
+    "CREATE TABLE assignment ("
+    "  id INTEGER PRIMARY KEY,"
+    "  nomor TEXT NOT NULL,"
+    "  token TEXT NOT NULL,"
+    "  sha256 TEXT NOT NULL CHECK (length(sha256) = 64),"
+    "  valid_from INTEGER NOT NULL,"
+    "  valid_until INTEGER NOT NULL CHECK (valid_until > valid_from),"
+    "  loaded_at INTEGER NOT NULL,"
+    "  current INTEGER NOT NULL DEFAULT 0 CHECK (current IN (0, 1)));"
+    "CREATE UNIQUE INDEX assignment_one_current ON assignment (current) WHERE current = 1;"
+    "CREATE TABLE officer ("
+    "  nip TEXT PRIMARY KEY CHECK (length(nip) = 18),"
+    "  failed INTEGER NOT NULL DEFAULT 0 CHECK (failed >= 0),"
+    "  locked_until INTEGER NOT NULL DEFAULT 0,"
+    "  updated_at INTEGER NOT NULL);"
+    "CREATE TABLE login ("
+    "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+    "  assignment_id INTEGER NOT NULL REFERENCES assignment (id),"
+    "  nip TEXT NOT NULL CHECK (length(nip) = 18),"
+    "  uid INTEGER NOT NULL,"
+    "  since INTEGER NOT NULL,"
+    "  last_active INTEGER NOT NULL);"
+    "CREATE TABLE session ("
+    "  id INTEGER PRIMARY KEY,"
+    "  uuid TEXT NOT NULL UNIQUE CHECK (length(uuid) = 36),"
+    "  assignment_id INTEGER NOT NULL REFERENCES assignment (id),"
+    "  opened_by TEXT NOT NULL CHECK (length(opened_by) = 18),"
+    "  opened_at INTEGER NOT NULL,"
+    "  closed_by TEXT CHECK (closed_by IS NULL OR length(closed_by) = 18),"
+    "  closed_at INTEGER);"
+    "CREATE UNIQUE INDEX session_one_open ON session ((closed_at IS NULL))"
+    "  WHERE closed_at IS NULL;"
+    "CREATE TABLE student ("
+    "  id INTEGER PRIMARY KEY,"
+    "  assignment_id INTEGER NOT NULL REFERENCES assignment (id),"
+    "  nik_hash BLOB NOT NULL CHECK (length(nik_hash) = 32),"
+    "  sealed_index BLOB NOT NULL,"
+    "  UNIQUE (assignment_id, nik_hash));"
+    "CREATE TABLE record ("
+    "  id TEXT PRIMARY KEY CHECK (length(id) = 36),"
+    "  session_id INTEGER NOT NULL REFERENCES session (id),"
+    "  seq INTEGER NOT NULL UNIQUE CHECK (seq > 0),"
+    "  prev_hash BLOB CHECK (prev_hash IS NULL OR length(prev_hash) = 32),"
+    "  hash BLOB NOT NULL CHECK (length(hash) = 32),"
+    "  sealed BLOB NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  acked_at INTEGER);"
+    "CREATE TABLE audit ("
+    "  id INTEGER PRIMARY KEY,"
+    "  at INTEGER NOT NULL,"
+    "  event TEXT NOT NULL,"
+    "  outcome TEXT NOT NULL,"
+    "  reason TEXT NOT NULL,"
+    "  uid INTEGER NOT NULL,"
+    "  pid INTEGER NOT NULL,"
+    "  detail TEXT NOT NULL,"
+    "  prev BLOB NOT NULL CHECK (length(prev) = 32),"
+    "  hash BLOB NOT NULL CHECK (length(hash) = 32));"
+    /* Append-only against mistakes in code; the hash chain is what catches
+     * someone who drops these triggers. */
+    "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit"
+    "  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
+    "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit"
+    "  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;",
 };
 
 int rd_store_latest_version(void)
@@ -222,7 +222,7 @@ int rd_store_open(const char *path, int64_t busy_timeout_ms, struct rd_store **o
 		return retas_error_set(err, -ENOMEM, "store.memory", "out of memory");
 	rc = sqlite3_open_v2(path, &s->db,
 			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
-				     SQLITE_OPEN_EXRESCODE,
+				 SQLITE_OPEN_EXRESCODE,
 			     NULL);
 	if (rc != SQLITE_OK) {
 		r = retas_error_set(err, rd_store_errno(rc), "store.open", "%s: %s", path,
@@ -416,8 +416,8 @@ int rd_store_assignment_current(struct rd_store *s, struct rd_store_assignment *
 	sqlite3_stmt *st = NULL;
 	int rc, r;
 
-	r = prepare(s, "SELECT id, token, sha256, loaded_at FROM assignment WHERE current = 1",
-		    &st, "");
+	r = prepare(s, "SELECT id, token, sha256, loaded_at FROM assignment WHERE current = 1", &st,
+		    "");
 	if (r < 0)
 		return r;
 	rc = sqlite3_step(st);
@@ -498,11 +498,12 @@ int rd_store_officer_put(struct rd_store *s, const char *nip, const struct rd_st
 	sqlite3_stmt *st = NULL;
 	int r;
 
-	r = prepare(s,
-		    "INSERT INTO officer (nip, failed, locked_until, updated_at) VALUES (?, ?, ?, ?) "
-		    "ON CONFLICT (nip) DO UPDATE SET failed = excluded.failed, "
-		    "locked_until = excluded.locked_until, updated_at = excluded.updated_at",
-		    &st, "tiii", nip, o->failed, o->locked_until, now_ms);
+	r = prepare(
+	    s,
+	    "INSERT INTO officer (nip, failed, locked_until, updated_at) VALUES (?, ?, ?, ?) "
+	    "ON CONFLICT (nip) DO UPDATE SET failed = excluded.failed, "
+	    "locked_until = excluded.locked_until, updated_at = excluded.updated_at",
+	    &st, "tiii", nip, o->failed, o->locked_until, now_ms);
 	return r < 0 ? r : run(s, st);
 }
 
@@ -533,10 +534,11 @@ int rd_store_login_set(struct rd_store *s, const struct rd_store_login *l)
 	sqlite3_stmt *st = NULL;
 	int r;
 
-	r = prepare(s,
-		    "INSERT OR REPLACE INTO login (id, assignment_id, nip, uid, since, last_active) "
-		    "VALUES (1, ?, ?, ?, ?, ?)",
-		    &st, "itiii", l->assignment_id, l->nip, l->uid, l->since_ms, l->last_active_ms);
+	r = prepare(
+	    s,
+	    "INSERT OR REPLACE INTO login (id, assignment_id, nip, uid, since, last_active) "
+	    "VALUES (1, ?, ?, ?, ?, ?)",
+	    &st, "itiii", l->assignment_id, l->nip, l->uid, l->since_ms, l->last_active_ms);
 	return r < 0 ? r : run(s, st);
 }
 
@@ -556,8 +558,7 @@ int rd_store_login_clear(struct rd_store *s)
 	return r < 0 ? r : run(s, st);
 }
 
-int rd_store_session_latest(struct rd_store *s, int64_t assignment_id,
-			    struct rd_store_session *out)
+int rd_store_session_latest(struct rd_store *s, int64_t assignment_id, struct rd_store_session *out)
 {
 	sqlite3_stmt *st = NULL;
 	int rc, r;

@@ -58,7 +58,7 @@ int rd_store_assignment_retire(struct rd_store *s);
 
 /* --- officer login state, keyed by NIP --- */
 struct rd_store_officer {
-	int64_t failed;       /* wrong PINs since the last good one or lockout */
+	int64_t failed;	      /* wrong PINs since the last good one or lockout */
 	int64_t locked_until; /* Unix ms; 0 when never locked */
 };
 /* Zeros when the NIP has no row yet. */
@@ -86,7 +86,7 @@ struct rd_store_session {
 	int64_t assignment_id;
 	char opened_by[19];
 	int64_t opened_at_ms;
-	char closed_by[19];  /* "" while open */
+	char closed_by[19];   /* "" while open */
 	int64_t closed_at_ms; /* 0 while open */
 };
 /* The latest session of an assignment, -ENOENT when it has none. */

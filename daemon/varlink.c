@@ -36,7 +36,7 @@ struct rd_conn {
 	char *out;
 	size_t out_len, out_off, out_cap;
 	bool discarding; /* skipping an oversize message up to its NUL */
-	bool busy;       /* a call is pending */
+	bool busy;	 /* a call is pending */
 	bool processing; /* inside conn_process, so replies must not re-enter it */
 	bool read_eof;
 	bool dead;
@@ -98,7 +98,7 @@ void rd_call_method_name(const struct rd_call *call, char *buf, size_t size)
 static int conn_queue(struct rd_conn *c, json_object *msg)
 {
 	const char *text = json_object_to_json_string_ext(msg, JSON_C_TO_STRING_PLAIN |
-								       JSON_C_TO_STRING_NOSLASHESCAPE);
+								   JSON_C_TO_STRING_NOSLASHESCAPE);
 	size_t len, need;
 
 	if (!text)
@@ -270,7 +270,7 @@ static const char *check_params(const struct rd_method *m, json_object *params)
 			if (!json_object_is_type(val, json_type_string) ||
 			    (size_t)json_object_get_string_len(val) > p->max_len ||
 			    strlen(json_object_get_string(val)) !=
-				    (size_t)json_object_get_string_len(val))
+				(size_t)json_object_get_string_len(val))
 				return key;
 			break;
 		case RD_PARAM_INT:
@@ -355,11 +355,11 @@ static void handle_message(struct rd_conn *c, const char *text, size_t len)
 	m = find_method(v, iface, dot + 1, &iface_known);
 	if (!m) {
 		if (!oneway)
-			conn_send(c, iface_known ? make_error(RD_VARLINK_SERVICE ".MethodNotFound",
-							      one_param("method", method))
-						 : make_error(RD_VARLINK_SERVICE
-							      ".InterfaceNotFound",
-							      one_param("interface", iface)));
+			conn_send(c, iface_known
+					 ? make_error(RD_VARLINK_SERVICE ".MethodNotFound",
+						      one_param("method", method))
+					 : make_error(RD_VARLINK_SERVICE ".InterfaceNotFound",
+						      one_param("interface", iface)));
 		goto out;
 	}
 	if (upgrade) {

@@ -25,7 +25,7 @@ struct rd_conn;
 struct rd_peer {
 	int64_t uid; /* -1 when unknown or for the daemon itself */
 	int64_t gid;
-	int64_t pid; /* 0 when unknown or for the daemon itself */
+	int64_t pid;   /* 0 when unknown or for the daemon itself */
 	bool in_group; /* gid or a supplementary group is the socket's group */
 };
 
@@ -43,7 +43,7 @@ struct rd_param {
 };
 
 enum {
-	RD_METHOD_READ_ONLY = 1 << 0,   /* changes nothing; not audited */
+	RD_METHOD_READ_ONLY = 1 << 0,	/* changes nothing; not audited */
 	RD_METHOD_NEEDS_LOGIN = 1 << 1, /* a logged-in officer, from the same uid */
 };
 

@@ -49,13 +49,13 @@ static void append_rows(struct rd_store *s, int n)
 {
 	for (int i = 0; i < n; i++) {
 		struct rd_audit_entry e = {
-			.at_ms = 1764000000000 + i,
-			.event = i % 2 ? "Login" : "OpenSession",
-			.outcome = i % 3 ? "ok" : "refused",
-			.reason = i % 3 ? "" : "login.required",
-			.uid = 1000,
-			.pid = 4242 + i,
-			.detail = "{\"petugas\":0}",
+		    .at_ms = 1764000000000 + i,
+		    .event = i % 2 ? "Login" : "OpenSession",
+		    .outcome = i % 3 ? "ok" : "refused",
+		    .reason = i % 3 ? "" : "login.required",
+		    .uid = 1000,
+		    .pid = 4242 + i,
+		    .detail = "{\"petugas\":0}",
 		};
 		int64_t id = 0;
 
@@ -171,14 +171,14 @@ static void expect_intact(struct rd_store *s)
 static void audit_tampering_found_at_its_row(void **state)
 {
 	static const char *const edits[] = {
-		"UPDATE audit SET at = at + 1 WHERE id = 4",
-		"UPDATE audit SET event = 'Logout' WHERE id = 4",
-		"UPDATE audit SET outcome = 'ok' WHERE id = 4",
-		"UPDATE audit SET reason = '' WHERE id = 4",
-		"UPDATE audit SET uid = 0 WHERE id = 4",
-		"UPDATE audit SET pid = 1 WHERE id = 4",
-		"UPDATE audit SET detail = '{\"petugas\":1}' WHERE id = 4",
-		"UPDATE audit SET hash = zeroblob(32) WHERE id = 4",
+	    "UPDATE audit SET at = at + 1 WHERE id = 4",
+	    "UPDATE audit SET event = 'Logout' WHERE id = 4",
+	    "UPDATE audit SET outcome = 'ok' WHERE id = 4",
+	    "UPDATE audit SET reason = '' WHERE id = 4",
+	    "UPDATE audit SET uid = 0 WHERE id = 4",
+	    "UPDATE audit SET pid = 1 WHERE id = 4",
+	    "UPDATE audit SET detail = '{\"petugas\":1}' WHERE id = 4",
+	    "UPDATE audit SET hash = zeroblob(32) WHERE id = 4",
 	};
 	struct fixture *f = *state;
 
@@ -216,8 +216,13 @@ static void audit_deleted_row_found_by_sequence(void **state)
 static void audit_append_joins_open_transaction(void **state)
 {
 	struct fixture *f = *state;
-	struct rd_audit_entry e = {.at_ms = 1, .event = "X", .outcome = "ok", .reason = "",
-				   .uid = 0, .pid = 1, .detail = "{}"};
+	struct rd_audit_entry e = {.at_ms = 1,
+				   .event = "X",
+				   .outcome = "ok",
+				   .reason = "",
+				   .uid = 0,
+				   .pid = 1,
+				   .detail = "{}"};
 	struct rd_audit_check c;
 
 	assert_int_equal(rd_store_txn_begin(f->s), 0);
@@ -235,17 +240,15 @@ static void audit_append_joins_open_transaction(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(store_migrates_to_latest, setup, teardown),
-		cmocka_unit_test_setup_teardown(store_refuses_newer_schema, setup, teardown),
-		cmocka_unit_test_setup_teardown(audit_empty_chain_verifies, setup, teardown),
-		cmocka_unit_test_setup_teardown(audit_chain_verifies_and_links, setup, teardown),
-		cmocka_unit_test_setup_teardown(audit_schema_is_append_only, setup, teardown),
-		cmocka_unit_test_setup_teardown(audit_tampering_found_at_its_row, setup, teardown),
-		cmocka_unit_test_setup_teardown(audit_relinked_row_found_by_link, setup, teardown),
-		cmocka_unit_test_setup_teardown(audit_deleted_row_found_by_sequence, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(audit_append_joins_open_transaction, setup,
-						teardown),
+	    cmocka_unit_test_setup_teardown(store_migrates_to_latest, setup, teardown),
+	    cmocka_unit_test_setup_teardown(store_refuses_newer_schema, setup, teardown),
+	    cmocka_unit_test_setup_teardown(audit_empty_chain_verifies, setup, teardown),
+	    cmocka_unit_test_setup_teardown(audit_chain_verifies_and_links, setup, teardown),
+	    cmocka_unit_test_setup_teardown(audit_schema_is_append_only, setup, teardown),
+	    cmocka_unit_test_setup_teardown(audit_tampering_found_at_its_row, setup, teardown),
+	    cmocka_unit_test_setup_teardown(audit_relinked_row_found_by_link, setup, teardown),
+	    cmocka_unit_test_setup_teardown(audit_deleted_row_found_by_sequence, setup, teardown),
+	    cmocka_unit_test_setup_teardown(audit_append_joins_open_transaction, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -51,14 +51,13 @@ static void config_set_validates_each_type(void **state)
 	assert_int_equal(rd_config_set(c, "login.lockout", "12x", &err), -EINVAL);
 	assert_int_equal(rd_config_set(c, "login.lockout", " 12", &err), -EINVAL);
 	assert_int_equal(rd_config_set(c, "login.lockout", "", &err), -EINVAL);
-	assert_int_equal(rd_config_set(c, "login.lockout", "99999999999999999999", &err),
-			 -EINVAL);
+	assert_int_equal(rd_config_set(c, "login.lockout", "99999999999999999999", &err), -EINVAL);
 
 	assert_int_equal(rd_config_set(c, "hq.sign_key", "too-short", &err), -EINVAL);
 	assert_false(c->have_hq_sign_key);
 	assert_int_equal(
-		rd_config_set(c, "hq.sign_key", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8", &err),
-		0);
+	    rd_config_set(c, "hq.sign_key", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8", &err),
+	    0);
 	assert_true(c->have_hq_sign_key);
 	assert_int_equal(c->hq_sign_key[31], 31);
 
@@ -109,13 +108,13 @@ static void config_file_errors_name_line_and_key(void **state)
 		const char *reason;
 		const char *message;
 	} cases[] = {
-		{"[login]\n\nlockout = 10\nmax_failures = many\n", "config.value",
-		 ":4: login.max_failures: expected"},
-		{"; comment\n[hq]\nurl = https://x/\nbogus = 1\n", "config.unknown-key",
-		 ":4: unknown key 'hq.bogus'"},
-		{"lockout = 1\n", "config.section", ":1: key 'lockout' is outside any [section]"},
-		{"[login]\nthis is not a pair\n", "config.syntax",
-		 ":2: not a [section] or key = value line"},
+	    {"[login]\n\nlockout = 10\nmax_failures = many\n", "config.value",
+	     ":4: login.max_failures: expected"},
+	    {"; comment\n[hq]\nurl = https://x/\nbogus = 1\n", "config.unknown-key",
+	     ":4: unknown key 'hq.bogus'"},
+	    {"lockout = 1\n", "config.section", ":1: key 'lockout' is outside any [section]"},
+	    {"[login]\nthis is not a pair\n", "config.syntax",
+	     ":2: not a [section] or key = value line"},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -140,11 +139,11 @@ static void config_sources_in_order(void **state)
 				"max_failures = 3\n");
 	const char *sets[] = {"login.lockout=20", "login.lockout=30"};
 	struct rd_options o = {
-		.config_path = path,
-		.config_explicit = true,
-		.sets = sets,
-		.n_sets = 2,
-		.state_dir = "/srv/b",
+	    .config_path = path,
+	    .config_explicit = true,
+	    .sets = sets,
+	    .n_sets = 2,
+	    .state_dir = "/srv/b",
 	};
 	struct retas_error err = {0};
 	struct rd_config *c = NULL;
@@ -170,11 +169,11 @@ static void config_sources_in_order(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(config_defaults),
-		cmocka_unit_test(config_set_validates_each_type),
-		cmocka_unit_test(config_set_assignment_syntax),
-		cmocka_unit_test(config_file_errors_name_line_and_key),
-		cmocka_unit_test(config_sources_in_order),
+	    cmocka_unit_test(config_defaults),
+	    cmocka_unit_test(config_set_validates_each_type),
+	    cmocka_unit_test(config_set_assignment_syntax),
+	    cmocka_unit_test(config_file_errors_name_line_and_key),
+	    cmocka_unit_test(config_sources_in_order),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -26,14 +26,35 @@ static json_object *args2(const char *k1, const char *v1, const char *k2, const 
 static void reason_every_daemon_reason_has_a_sentence(void **state)
 {
 	static const char *const ids[] = {
-		"assignment.none", "assignment.no-hq-key", "assignment.session-open",
-		"assignment.changed", "st.expired", "st.not-yet-valid", "st.other-van",
-		"st.json", "st.nip", "jws.signature", "jws.alg", "jws.size", "jws.format",
-		"jws.trailing", "jws.crit", "login.unknown-nip", "login.locked",
-		"login.wrong-pin", "login.wrong-pin-locked", "login.queue-full",
-		"login.required", "login.idle", "login.other-user", "api.permission",
-		"session.already-open", "session.not-open", "preflight.disk",
-		"internal.store", "internal.pin-check",
+	    "assignment.none",
+	    "assignment.no-hq-key",
+	    "assignment.session-open",
+	    "assignment.changed",
+	    "st.expired",
+	    "st.not-yet-valid",
+	    "st.other-van",
+	    "st.json",
+	    "st.nip",
+	    "jws.signature",
+	    "jws.alg",
+	    "jws.size",
+	    "jws.format",
+	    "jws.trailing",
+	    "jws.crit",
+	    "login.unknown-nip",
+	    "login.locked",
+	    "login.wrong-pin",
+	    "login.wrong-pin-locked",
+	    "login.queue-full",
+	    "login.required",
+	    "login.idle",
+	    "login.other-user",
+	    "api.permission",
+	    "session.already-open",
+	    "session.not-open",
+	    "preflight.disk",
+	    "internal.store",
+	    "internal.pin-check",
 	};
 
 	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
@@ -91,9 +112,9 @@ static void reason_translated_in_indonesian(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(reason_every_daemon_reason_has_a_sentence),
-		cmocka_unit_test(reason_placeholders_fill),
-		cmocka_unit_test(reason_translated_in_indonesian),
+	    cmocka_unit_test(reason_every_daemon_reason_has_a_sentence),
+	    cmocka_unit_test(reason_placeholders_fill),
+	    cmocka_unit_test(reason_translated_in_indonesian),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
