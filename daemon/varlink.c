@@ -447,6 +447,13 @@ static void conn_process(struct rd_conn *c)
 		if (!c->dead)
 			consume(c, (size_t)(nul - c->in) + 1);
 	}
+	/* A big message leaves a big buffer; an idle connection keeps none. */
+	if (!c->dead && c->in_len == 0 && c->in_cap > 4 * READ_CHUNK) {
+		explicit_bzero(c->in, c->in_cap);
+		free(c->in);
+		c->in = NULL;
+		c->in_cap = 0;
+	}
 	c->processing = false;
 	conn_unref(c);
 }

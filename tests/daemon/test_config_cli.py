@@ -89,6 +89,13 @@ class ConfigCli(unittest.TestCase):
                 os.path.join(self.tmp, "seal.key"), "--petugas", "198703152010011002:A:1",
                 "-o", os.path.join(self.tmp, "l.jws")])
 
+    def test_config_packaged_example_is_valid(self):
+        example = os.path.join(os.path.dirname(__file__), "..", "..", "packaging", "retasd.conf")
+        p = subprocess.run([RETASD, "--config", example, "--check-config"],
+                           capture_output=True, text=True, timeout=WAIT)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("max_failures = 5\n", p.stdout)
+
     def test_config_usage(self):
         p = subprocess.run([RETASD, "--bogus"], capture_output=True, text=True, timeout=WAIT)
         self.assertEqual(p.returncode, 2)
