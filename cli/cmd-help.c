@@ -37,7 +37,7 @@ static int cmd_help_exec(struct cli_ctx *ctx, int argc, char **argv)
 	for (size_t i = 0; cli_commands[i]; i++) {
 		const struct cli_cmd_entry *e = cli_commands[i];
 
-		printf("  %-22s %s\n", e->name, _(e->summary));
+		printf("  %-26s %s\n", e->name, _(e->summary));
 	}
 	printf(_("\nOptions:\n"
 		 "  --socket PATH   the daemon's socket (default %s, or $RETAS_SOCKET)\n"

@@ -15,6 +15,9 @@ extern const struct cli_cmd_entry cli_cmd_logout_entry;
 extern const struct cli_cmd_entry cli_cmd_session_open_entry;
 extern const struct cli_cmd_entry cli_cmd_session_close_entry;
 extern const struct cli_cmd_entry cli_cmd_audit_verify_entry;
+extern const struct cli_cmd_entry cli_cmd_devices_entry;
+extern const struct cli_cmd_entry cli_cmd_devices_test_fingerprint_entry;
+extern const struct cli_cmd_entry cli_cmd_devices_test_camera_entry;
 
 const struct cli_cmd_entry *const cli_commands[] = {
 	&cli_cmd_help_entry,
@@ -28,5 +31,8 @@ const struct cli_cmd_entry *const cli_commands[] = {
 	&cli_cmd_session_open_entry,
 	&cli_cmd_session_close_entry,
 	&cli_cmd_audit_verify_entry,
+	&cli_cmd_devices_entry,
+	&cli_cmd_devices_test_fingerprint_entry,
+	&cli_cmd_devices_test_camera_entry,
 	NULL,
 };

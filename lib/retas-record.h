@@ -18,6 +18,8 @@
 #define RETAS_PART_NAME_MAX 63
 #define RETAS_PART_TYPE_MAX 63
 #define RETAS_CONTAINER_MAX_PARTS 64
+/* Bound on the sum of the parts' original (inflated) lengths. */
+#define RETAS_CONTAINER_MAX_SIZE RETAS_RECORD_MAX_LEN
 
 struct retas_record_header {
 	uint8_t id[16];       /* UUIDv7 */
