@@ -108,7 +108,9 @@ int rd_api_refusal_send(struct rd_call *call, const char *reason, const char *co
 		json_object_object_add(a, args[i], json_object_new_string(args[i + 1]));
 	if (retas_reason_render(reason, a, false, &message) < 0)
 		message = NULL;
-	log_info("%s refused: %s: %s", call->method->name, reason, message ? message : "");
+	/* The reason id only: the sentence may name an officer's NIP, and the
+	 * journal is kept as free of personal data as the audit log. */
+	log_info("%s refused: %s", call->method->name, reason);
 	json_object_object_add(p, "reason", json_object_new_string(reason));
 	json_object_object_add(p, "args", a);
 	json_object_object_add(p, "message", json_object_new_string(message ? message : reason));
