@@ -18,6 +18,7 @@ extern const struct cli_cmd_entry cli_cmd_audit_verify_entry;
 extern const struct cli_cmd_entry cli_cmd_devices_entry;
 extern const struct cli_cmd_entry cli_cmd_devices_test_fingerprint_entry;
 extern const struct cli_cmd_entry cli_cmd_devices_test_camera_entry;
+extern const struct cli_cmd_entry cli_cmd_devices_test_signature_entry;
 
 const struct cli_cmd_entry *const cli_commands[] = {
 	&cli_cmd_help_entry,
@@ -34,5 +35,6 @@ const struct cli_cmd_entry *const cli_commands[] = {
 	&cli_cmd_devices_entry,
 	&cli_cmd_devices_test_fingerprint_entry,
 	&cli_cmd_devices_test_camera_entry,
+	&cli_cmd_devices_test_signature_entry,
 	NULL,
 };
