@@ -27,6 +27,9 @@ const struct rd_method *const rd_api_methods[] = {
     &rd_api_open_session,
     &rd_api_close_session,
     &rd_api_verify_audit,
+    &rd_api_import_students,
+    &rd_api_list_students,
+    &rd_api_mark_absent,
     NULL,
 };
 

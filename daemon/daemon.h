@@ -37,6 +37,7 @@ struct rd_daemon {
 	struct rd_store *store;
 	struct retas_sign_keypair device;
 	char device_key_id[17];
+	uint8_t local_key[32]; /* the local index key (index.h), state_dir/local.key */
 	struct retas_regions *regions; /* NULL when the data file is missing */
 	struct rd_varlink *varlink;
 	struct rd_worker *worker;

@@ -63,6 +63,9 @@ static const struct reason reasons[] = {
      N_("Free space for the store is {free} MiB, below the minimum of {min} MiB.")},
     {"internal.store", N_("retasd could not write its store ({error}); nothing was changed.")},
     {"internal.pin-check", N_("retasd could not check the PIN ({error}); try again.")},
+    {"students.file", N_("The student list cannot be read: {detail}")},
+    {"students.unknown", N_("NIK {nik} is not on the student list.")},
+    {"students.recorded", N_("The student with NIK {nik} is already recorded.")},
 };
 
 const char *retas_reason_template(const char *reason)
