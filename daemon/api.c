@@ -30,6 +30,8 @@ const struct rd_method *const rd_api_methods[] = {
     &rd_api_import_students,
     &rd_api_list_students,
     &rd_api_mark_absent,
+    &rd_api_enroll_begin,
+    &rd_api_enroll_abort,
     NULL,
 };
 

@@ -25,6 +25,8 @@ extern const struct rd_method rd_api_verify_audit;
 extern const struct rd_method rd_api_import_students;
 extern const struct rd_method rd_api_list_students;
 extern const struct rd_method rd_api_mark_absent;
+extern const struct rd_method rd_api_enroll_begin;
+extern const struct rd_method rd_api_enroll_abort;
 
 /* Every method, NULL-terminated: what the server dispatches on. */
 extern const struct rd_method *const rd_api_methods[];

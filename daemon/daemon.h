@@ -13,6 +13,7 @@
 #include <systemd/sd-event.h>
 
 #include "conf.h"
+#include "enrol.h"
 #include "retas-keys.h"
 #include "retas-regions.h"
 #include "retas-st.h"
@@ -57,6 +58,10 @@ struct rd_daemon {
 	/* The latest session of the current assignment, when have_session. */
 	bool have_session;
 	struct rd_store_session session;
+
+	/* The enrolment in progress, NULL when none (enrol.h). */
+	struct rd_enrolment *enrol;
+	bool enrol_checking; /* EnrollBegin's device check is on the worker */
 };
 
 /* loop.c: runs the daemon until SIGTERM/SIGINT; takes config. Returns the
