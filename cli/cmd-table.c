@@ -19,6 +19,9 @@ extern const struct cli_cmd_entry cli_cmd_devices_entry;
 extern const struct cli_cmd_entry cli_cmd_devices_test_fingerprint_entry;
 extern const struct cli_cmd_entry cli_cmd_devices_test_camera_entry;
 extern const struct cli_cmd_entry cli_cmd_devices_test_signature_entry;
+extern const struct cli_cmd_entry cli_cmd_students_import_entry;
+extern const struct cli_cmd_entry cli_cmd_students_list_entry;
+extern const struct cli_cmd_entry cli_cmd_students_absent_entry;
 
 const struct cli_cmd_entry *const cli_commands[] = {
 	&cli_cmd_help_entry,
@@ -36,5 +39,8 @@ const struct cli_cmd_entry *const cli_commands[] = {
 	&cli_cmd_devices_test_fingerprint_entry,
 	&cli_cmd_devices_test_camera_entry,
 	&cli_cmd_devices_test_signature_entry,
+	&cli_cmd_students_import_entry,
+	&cli_cmd_students_list_entry,
+	&cli_cmd_students_absent_entry,
 	NULL,
 };

@@ -34,6 +34,10 @@ static int close_session(struct rd_call *call)
 	json_object_put(detail);
 	if (r < 0)
 		return rd_api_store_failed(call, r);
+	/* An enrolment left open is abandoned with the session: nothing of it
+	 * was stored. */
+	rd_enrolment_free(d->enrol);
+	d->enrol = NULL;
 	memcpy(d->session.closed_by, d->login.nip, sizeof(d->session.closed_by));
 	d->session.closed_at_ms = now;
 	d->login.last_active_ms = now;

@@ -27,6 +27,11 @@ const struct rd_method *const rd_api_methods[] = {
     &rd_api_open_session,
     &rd_api_close_session,
     &rd_api_verify_audit,
+    &rd_api_import_students,
+    &rd_api_list_students,
+    &rd_api_mark_absent,
+    &rd_api_enroll_begin,
+    &rd_api_enroll_abort,
     NULL,
 };
 

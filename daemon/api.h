@@ -22,6 +22,11 @@ extern const struct rd_method rd_api_logout;
 extern const struct rd_method rd_api_open_session;
 extern const struct rd_method rd_api_close_session;
 extern const struct rd_method rd_api_verify_audit;
+extern const struct rd_method rd_api_import_students;
+extern const struct rd_method rd_api_list_students;
+extern const struct rd_method rd_api_mark_absent;
+extern const struct rd_method rd_api_enroll_begin;
+extern const struct rd_method rd_api_enroll_abort;
 
 /* Every method, NULL-terminated: what the server dispatches on. */
 extern const struct rd_method *const rd_api_methods[];
@@ -74,3 +79,7 @@ json_object *rd_api_assignment_summary(const struct rd_daemon *d);
 json_object *rd_api_assignment(const struct rd_daemon *d);
 json_object *rd_api_login_info(const struct rd_daemon *d);
 json_object *rd_api_session(const struct rd_daemon *d);
+struct rd_student;
+struct retas_date;
+/* A Student of the interface, ages taken on date. */
+json_object *rd_api_student(const struct rd_student *s, const struct retas_date *date);

@@ -13,6 +13,7 @@
 #include <systemd/sd-event.h>
 
 #include "conf.h"
+#include "enrol.h"
 #include "retas-keys.h"
 #include "retas-regions.h"
 #include "retas-st.h"
@@ -37,6 +38,7 @@ struct rd_daemon {
 	struct rd_store *store;
 	struct retas_sign_keypair device;
 	char device_key_id[17];
+	uint8_t local_key[32]; /* the local index key (index.h), state_dir/local.key */
 	struct retas_regions *regions; /* NULL when the data file is missing */
 	struct rd_varlink *varlink;
 	struct rd_worker *worker;
@@ -56,6 +58,10 @@ struct rd_daemon {
 	/* The latest session of the current assignment, when have_session. */
 	bool have_session;
 	struct rd_store_session session;
+
+	/* The enrolment in progress, NULL when none (enrol.h). */
+	struct rd_enrolment *enrol;
+	bool enrol_checking; /* EnrollBegin's device check is on the worker */
 };
 
 /* loop.c: runs the daemon until SIGTERM/SIGINT; takes config. Returns the

@@ -22,6 +22,7 @@
 #include "api.h"
 #include "config.h" /* the build's: RETAS_VERSION */
 #include "daemon.h"
+#include "index.h"
 #include "retas-jws.h"
 #include "retas-log.h"
 
@@ -188,6 +189,19 @@ static int setup(struct rd_daemon *d)
 		return r;
 	}
 	retas_key_id(d->device.pk, d->device_key_id);
+	{
+		char path[512];
+
+		if (path_in(d->config, "local.key", path, sizeof(path)) < 0)
+			r = retas_error_set(&err, -ENAMETOOLONG, "state.dir", "%s: path too long",
+					    d->config->state_dir);
+		else
+			r = rd_index_key_load(path, d->local_key, &err);
+		if (r < 0) {
+			log_error("local index key: %s", err.message);
+			return r;
+		}
+	}
 	if (retas_regions_load_default(&d->regions, &err) < 0) {
 		log_warning("region data: %s; the kecamatan of a surat tugas goes unchecked",
 			    err.message);
@@ -248,6 +262,7 @@ static void teardown(struct rd_daemon *d)
 	rd_store_free(d->store);
 	retas_regions_free(d->regions);
 	sodium_memzero(&d->device, sizeof(d->device));
+	sodium_memzero(d->local_key, sizeof(d->local_key));
 	sd_event_unref(d->event);
 	if (d->lock_fd >= 0)
 		close(d->lock_fd);

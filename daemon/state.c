@@ -59,6 +59,8 @@ void rd_state_clear(struct rd_daemon *d)
 	memset(&d->login, 0, sizeof(d->login));
 	d->have_session = false;
 	memset(&d->session, 0, sizeof(d->session));
+	rd_enrolment_free(d->enrol);
+	d->enrol = NULL;
 }
 
 int rd_state_petugas_index(const struct rd_daemon *d, const char *nip)

@@ -86,6 +86,23 @@ static const char *const migrations[] = {
     "  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
     "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit"
     "  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;",
+    /* 2: the student list and the enrolments. What identifies a student
+     * stays in student.sealed_index (encrypted under the local key); the
+     * cleartext columns say only where a row stands. record.summary holds
+     * what the report needs and no personal data: finger exceptions and
+     * quality by position, record-only, the redo reason. A redo points the
+     * earlier record at the new one; no record is ever deleted. */
+    "ALTER TABLE student ADD COLUMN on_list INTEGER NOT NULL DEFAULT 1"
+    "  CHECK (on_list IN (0, 1));"
+    "ALTER TABLE student ADD COLUMN absent INTEGER NOT NULL DEFAULT 0"
+    "  CHECK (absent IN (0, 1));"
+    "ALTER TABLE student ADD COLUMN added_at INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE record ADD COLUMN student_id INTEGER REFERENCES student (id);"
+    "ALTER TABLE record ADD COLUMN superseded_by TEXT;"
+    "ALTER TABLE record ADD COLUMN summary TEXT NOT NULL DEFAULT '{}';"
+    "ALTER TABLE record ADD COLUMN token TEXT NOT NULL DEFAULT '';"
+    "CREATE UNIQUE INDEX record_one_current ON record (student_id)"
+    "  WHERE superseded_by IS NULL AND student_id IS NOT NULL;",
 };
 
 int rd_store_latest_version(void)
@@ -353,8 +370,9 @@ out:
 	return r;
 }
 
-/* Prepares sql, binds the int64/text arguments described by types ('i',
- * 't', 'n' for NULL), and returns the statement ready to step. */
+/* Prepares sql, binds the arguments described by types ('i' int64, 't'
+ * text, 'b' a blob given as pointer and int length, 'n' NULL), and returns
+ * the statement ready to step. */
 static int prepare(struct rd_store *s, const char *sql, sqlite3_stmt **out, const char *types, ...)
 {
 	sqlite3_stmt *st = NULL;
@@ -373,7 +391,12 @@ static int prepare(struct rd_store *s, const char *sql, sqlite3_stmt **out, cons
 		else if (types[i] == 't')
 			rc = sqlite3_bind_text(st, i + 1, va_arg(ap, const char *), -1,
 					       SQLITE_TRANSIENT);
-		else
+		else if (types[i] == 'b') {
+			const void *blob = va_arg(ap, const void *);
+			int len = va_arg(ap, int);
+
+			rc = sqlite3_bind_blob(st, i + 1, blob, len, SQLITE_TRANSIENT);
+		} else
 			rc = sqlite3_bind_null(st, i + 1);
 		r = rd_store_errno(rc);
 	}
@@ -619,4 +642,163 @@ int rd_store_session_close(struct rd_store *s, int64_t id, const char *nip, int6
 	if (r == 0 && sqlite3_changes(s->db) != 1)
 		r = -ENOENT;
 	return r;
+}
+
+int rd_store_student_find(struct rd_store *s, int64_t assignment_id, const uint8_t hash[32],
+			  int64_t *id)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, r;
+
+	r = prepare(s, "SELECT id FROM student WHERE assignment_id = ? AND nik_hash = ?", &st,
+		    "ib", assignment_id, (const void *)hash, 32);
+	if (r < 0)
+		return r;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*id = sqlite3_column_int64(st, 0);
+	else
+		r = rc == SQLITE_DONE ? -ENOENT : rd_store_errno(rc);
+	sqlite3_finalize(st);
+	return r;
+}
+
+int rd_store_student_insert(struct rd_store *s, int64_t assignment_id, const uint8_t hash[32],
+			    const uint8_t *sealed, size_t len, bool on_list, int64_t now_ms,
+			    int64_t *id)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	if (len > INT32_MAX)
+		return -EFBIG;
+	r = prepare(s,
+		    "INSERT INTO student (assignment_id, nik_hash, sealed_index, on_list, added_at)"
+		    " VALUES (?, ?, ?, ?, ?)",
+		    &st, "ibbii", assignment_id, (const void *)hash, 32, (const void *)sealed,
+		    (int)len, (int64_t)on_list, now_ms);
+	if (r < 0)
+		return r;
+	r = run(s, st);
+	if (r == 0)
+		*id = sqlite3_last_insert_rowid(s->db);
+	return r;
+}
+
+int rd_store_student_set_absent(struct rd_store *s, int64_t id, bool absent)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	r = prepare(s, "UPDATE student SET absent = ? WHERE id = ?", &st, "ii", (int64_t)absent,
+		    id);
+	if (r < 0)
+		return r;
+	r = run(s, st);
+	if (r == 0 && sqlite3_changes(s->db) != 1)
+		r = -ENOENT;
+	return r;
+}
+
+int rd_store_students_each(struct rd_store *s, int64_t assignment_id, rd_store_student_fn fn,
+			   void *userdata)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, r;
+
+	r = prepare(s,
+		    "SELECT s.id, s.sealed_index, s.on_list, s.absent, r.id, r.summary, r.token,"
+		    "  r.created_at, (SELECT count(*) FROM record o WHERE o.student_id = s.id)"
+		    " FROM student s LEFT JOIN record r"
+		    "  ON r.student_id = s.id AND r.superseded_by IS NULL"
+		    " WHERE s.assignment_id = ? ORDER BY s.id",
+		    &st, "i", assignment_id);
+	if (r < 0)
+		return r;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct rd_store_student row = {
+		    .id = sqlite3_column_int64(st, 0),
+		    .sealed = sqlite3_column_blob(st, 1),
+		    .sealed_len = (size_t)sqlite3_column_bytes(st, 1),
+		    .on_list = sqlite3_column_int(st, 2) != 0,
+		    .absent = sqlite3_column_int(st, 3) != 0,
+		    .record_id = (const char *)sqlite3_column_text(st, 4),
+		    .summary = (const char *)sqlite3_column_text(st, 5),
+		    .token = (const char *)sqlite3_column_text(st, 6),
+		    .recorded_at_ms = sqlite3_column_int64(st, 7),
+		    .n_records = sqlite3_column_int(st, 8),
+		};
+
+		r = fn(&row, userdata);
+		if (r < 0)
+			break;
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = rd_store_errno(rc);
+	sqlite3_finalize(st);
+	return r;
+}
+
+int rd_store_record_last(struct rd_store *s, int64_t *seq, uint8_t hash[32])
+{
+	sqlite3_stmt *st = NULL;
+	int rc, r;
+
+	r = prepare(s, "SELECT seq, hash FROM record ORDER BY seq DESC LIMIT 1", &st, "");
+	if (r < 0)
+		return r;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_bytes(st, 1) == 32) {
+		*seq = sqlite3_column_int64(st, 0);
+		memcpy(hash, sqlite3_column_blob(st, 1), 32);
+	} else {
+		r = rc == SQLITE_DONE ? -ENOENT : rd_store_errno(rc);
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
+int rd_store_record_insert(struct rd_store *s, const struct rd_store_record *rec)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	if (rec->sealed_len > INT32_MAX)
+		return -EFBIG;
+	/* Bound by hand: prev_hash is NULL for the van's first record. */
+	r = rd_store_errno(sqlite3_prepare_v2(
+	    s->db,
+	    "INSERT INTO record (id, session_id, seq, prev_hash, hash, sealed, created_at,"
+	    " student_id, summary, token) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	    -1, &st, NULL));
+	if (r < 0)
+		return r;
+	sqlite3_bind_text(st, 1, rec->id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, rec->session_id);
+	sqlite3_bind_int64(st, 3, rec->seq);
+	if (rec->has_prev)
+		sqlite3_bind_blob(st, 4, rec->prev_hash, 32, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, 4);
+	sqlite3_bind_blob(st, 5, rec->hash, 32, SQLITE_TRANSIENT);
+	sqlite3_bind_blob(st, 6, rec->sealed, (int)rec->sealed_len, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 7, rec->created_at_ms);
+	sqlite3_bind_int64(st, 8, rec->student_id);
+	sqlite3_bind_text(st, 9, rec->summary, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 10, rec->token, -1, SQLITE_TRANSIENT);
+	return run(s, st);
+}
+
+int rd_store_record_supersede(struct rd_store *s, int64_t student_id, const char *new_id)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	r = prepare(s,
+		    "UPDATE record SET superseded_by = ? WHERE student_id = ? AND"
+		    " superseded_by IS NULL",
+		    &st, "ti", new_id, student_id);
+	if (r < 0)
+		return r;
+	return run(s, st);
 }

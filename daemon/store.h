@@ -95,3 +95,53 @@ int rd_store_session_latest(struct rd_store *s, int64_t assignment_id,
 /* Inserts an open session (the schema allows one open session at a time). */
 int rd_store_session_open(struct rd_store *s, struct rd_store_session *sess);
 int rd_store_session_close(struct rd_store *s, int64_t id, const char *nip, int64_t now_ms);
+
+/* --- students (the local index) and their records --- */
+/* The student with this keyed NIK hash in the assignment; -ENOENT. */
+int rd_store_student_find(struct rd_store *s, int64_t assignment_id, const uint8_t hash[32],
+			  int64_t *id);
+/* sealed is the index entry encrypted under the local key (daemon/index.h). */
+int rd_store_student_insert(struct rd_store *s, int64_t assignment_id, const uint8_t hash[32],
+			    const uint8_t *sealed, size_t len, bool on_list, int64_t now_ms,
+			    int64_t *id);
+int rd_store_student_set_absent(struct rd_store *s, int64_t id, bool absent);
+
+/* One student as rd_store_students_each sees it; pointers valid only
+ * during the callback. record_id etc. are NULL without a current record. */
+struct rd_store_student {
+	int64_t id;
+	const void *sealed;
+	size_t sealed_len;
+	bool on_list;
+	bool absent;
+	const char *record_id; /* the current (not superseded) record */
+	const char *summary;   /* its JSON summary */
+	const char *token;     /* its receipt token */
+	int64_t recorded_at_ms;
+	int n_records; /* superseded ones included */
+};
+typedef int (*rd_store_student_fn)(const struct rd_store_student *row, void *userdata);
+/* Calls fn for every student of the assignment in insertion order; a
+ * negative return from fn stops and is returned. */
+int rd_store_students_each(struct rd_store *s, int64_t assignment_id, rd_store_student_fn fn,
+			   void *userdata);
+
+struct rd_store_record {
+	char id[37];
+	int64_t session_id;
+	int64_t seq;
+	bool has_prev;
+	uint8_t prev_hash[32];
+	uint8_t hash[32];
+	const uint8_t *sealed;
+	size_t sealed_len;
+	int64_t created_at_ms;
+	int64_t student_id;
+	const char *summary;
+	const char *token;
+};
+/* The sequence number and hash of the van's latest record; -ENOENT. */
+int rd_store_record_last(struct rd_store *s, int64_t *seq, uint8_t hash[32]);
+int rd_store_record_insert(struct rd_store *s, const struct rd_store_record *rec);
+/* Marks the student's current record as superseded by new_id. */
+int rd_store_record_supersede(struct rd_store *s, int64_t student_id, const char *new_id);

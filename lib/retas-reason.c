@@ -63,6 +63,30 @@ static const struct reason reasons[] = {
      N_("Free space for the store is {free} MiB, below the minimum of {min} MiB.")},
     {"internal.store", N_("retasd could not write its store ({error}); nothing was changed.")},
     {"internal.pin-check", N_("retasd could not check the PIN ({error}); try again.")},
+    {"students.file", N_("The student list cannot be read: {detail}")},
+    {"students.unknown", N_("NIK {nik} is not on the student list.")},
+    {"students.recorded", N_("The student with NIK {nik} is already recorded.")},
+    {"enroll.busy", N_("Another student's enrolment is in progress; finish or abandon it first.")},
+    {"enroll.nik", N_("NIK {nik} is not valid: {detail}")},
+    {"enroll.duplicate",
+     N_("The student with NIK {nik} is already recorded in this surat tugas; a second record "
+	"needs --redo with --reason.")},
+    {"enroll.nothing-to-redo", N_("The student with NIK {nik} has no record to redo.")},
+    {"enroll.redo-reason", N_("A redo needs a reason (--reason TEXT).")},
+    {"enroll.not-listed",
+     N_("NIK {nik} is not on the student list; give the student's name, gender and birth date "
+	"to add them.")},
+    {"enroll.mismatch",
+     N_("The gender or birth date given for NIK {nik} does not agree with the NIK.")},
+    {"enroll.too-young",
+     N_("The student with NIK {nik} is {age}, below the surat tugas's minimum age of "
+	"{min_age}.")},
+    {"enroll.unknown", N_("No enrolment {id} is in progress.")},
+    {"preflight.clock",
+     N_("The clock reads {now}, before the surat tugas's date {known}: set the clock right "
+	"before recording.")},
+    {"preflight.device",
+     N_("The {device} device is not connected; connect it and try again.")},
 };
 
 const char *retas_reason_template(const char *reason)

@@ -192,14 +192,14 @@ class Keys:
                                "--print-device-key"]).strip()
 
     def letter(self, name, *, sign_key=None, device_key=None, start=-3600, end=8 * 3600,
-               nomor="800/041/DUKCAPIL/2026", petugas=((NIP, "Rina Marlina", PIN),)):
+               nomor="800/041/DUKCAPIL/2026", petugas=((NIP, "Rina Marlina", PIN),), extra=()):
         path = os.path.join(self.tmp, name)
         args = [MKLETTER, "--sign-key", sign_key or self.hq_key,
                 "--device-key", device_key or self.van_pub, "--seal-keypair", self.seal_key,
                 "--from", rfc3339(start), "--until", rfc3339(end), "--nomor", nomor, "-o", path]
         for nip, nama, pin in petugas:
             args += ["--petugas", f"{nip}:{nama}:{pin}"]
-        run_ok(args)
+        run_ok(args + list(extra))
         return path
 
 
