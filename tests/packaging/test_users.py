@@ -33,11 +33,12 @@ def main():
     if os.geteuid() != 0:
         print("SKIP: creating directories owned by other users needs root")
         sys.exit(77)
-    conf_users = os.path.join(src, "packaging", "systemd", "retas.sysusers")
-    conf_tmp = os.path.join(src, "packaging", "systemd", "retas.tmpfiles")
+    conf = os.path.join(src, "packaging", "systemd")
+    conf_users = [os.path.join(conf, f"{n}.sysusers") for n in ("retas", "retas-hq")]
+    conf_tmp = [os.path.join(conf, f"{n}.tmpfiles") for n in ("retas", "retas-hq")]
     with tempfile.TemporaryDirectory(prefix="retas-users-") as root:
         os.mkdir(os.path.join(root, "etc"))
-        run([sysusers, f"--root={root}", conf_users])
+        run([sysusers, f"--root={root}", *conf_users])
         users = {l.split(":")[0]: l.split(":") for l in open(os.path.join(root, "etc/passwd"))}
         groups = {l.split(":")[0] for l in open(os.path.join(root, "etc/group"))}
         for unit in ("retasd.service", "retas-hq.service"):
@@ -49,7 +50,7 @@ def main():
             state = re.search(r"^StateDirectory=(\S+)$", text, re.M).group(1)
             if users[user][5] != f"/var/lib/{state}":
                 fail(f"{unit}: {user}'s home {users[user][5]} is not /var/lib/{state}")
-        run([tmpfiles, f"--root={root}", "--create", conf_tmp])
+        run([tmpfiles, f"--root={root}", "--create", *conf_tmp])
         expect = {"var/lib/retas": ("retas", 0o700), "run/retas": ("retas", 0o750),
                   "var/lib/retas-hq": ("retas-hq", 0o700), "etc/retas": ("root", 0o755)}
         for path, (owner, mode) in expect.items():
