@@ -3,7 +3,7 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 MESON_TEST_ARGS ?= --print-errorlogs
 
-.PHONY: all deps build check check-plain check-asan demo bench clean
+.PHONY: all deps build check check-plain check-asan demo bench deb clean
 
 all: build
 
@@ -41,5 +41,10 @@ demo: build
 bench: build
 	meson test -C $(BUILD) --benchmark --verbose
 
+# The Debian packages (retas-kit, retas-hq, retas-common) in build-deb/,
+# their contents checked and lintian run. Not part of check.
+deb: deps
+	./packaging/build-deb build-deb
+
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) build-deb
