@@ -42,6 +42,11 @@ void rd_enrolment_free(struct rd_enrolment *e)
 {
 	if (!e)
 		return;
+	rd_capture_cancel(e);
+	for (size_t i = 0; i < ARRAY_SIZE(e->fingers); i++)
+		fp_image_free(e->fingers[i].image);
+	cam_photo_clear(&e->photo);
+	sig_signature_free(e->signature);
 	free(e->nama);
 	free(e->kelas);
 	free(e->reason);

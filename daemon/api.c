@@ -32,6 +32,14 @@ const struct rd_method *const rd_api_methods[] = {
     &rd_api_mark_absent,
     &rd_api_enroll_begin,
     &rd_api_enroll_abort,
+    &rd_api_capture_finger,
+    &rd_api_mark_finger_exception,
+    &rd_api_capture_photo,
+    &rd_api_capture_signature,
+    &rd_api_confirm_signature,
+    &rd_api_clear_signature,
+    &rd_api_enroll_commit,
+    &rd_api_receipt,
     NULL,
 };
 

@@ -27,6 +27,14 @@ extern const struct rd_method rd_api_list_students;
 extern const struct rd_method rd_api_mark_absent;
 extern const struct rd_method rd_api_enroll_begin;
 extern const struct rd_method rd_api_enroll_abort;
+extern const struct rd_method rd_api_capture_finger;
+extern const struct rd_method rd_api_mark_finger_exception;
+extern const struct rd_method rd_api_capture_photo;
+extern const struct rd_method rd_api_capture_signature;
+extern const struct rd_method rd_api_confirm_signature;
+extern const struct rd_method rd_api_clear_signature;
+extern const struct rd_method rd_api_enroll_commit;
+extern const struct rd_method rd_api_receipt;
 
 /* Every method, NULL-terminated: what the server dispatches on. */
 extern const struct rd_method *const rd_api_methods[];

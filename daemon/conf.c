@@ -59,6 +59,9 @@ static const struct key_def keys[] = {
     STR(camera_model, "camera.model", KEY_STRING),
     STR(camera_port, "camera.port", KEY_STRING),
     STR(signature_device, "signature.device", KEY_STRING),
+    INT(fingerprint_quality, "fingerprint.quality_threshold", 0, 100, "points"),
+    INT(fingerprint_retries, "fingerprint.retries", 0, 20, "presses"),
+    INT(fingerprint_timeout_s, "fingerprint.timeout", 1, 600, "seconds"),
 };
 
 static const struct key_def *find_key(const char *name)
@@ -88,6 +91,9 @@ int rd_config_new(struct rd_config **out)
 	c->store_busy_timeout_ms = 5000;
 	c->preflight_min_free_mb = 512;
 	c->api_max_connections = 64;
+	c->fingerprint_quality = 40;
+	c->fingerprint_retries = 2;
+	c->fingerprint_timeout_s = 30;
 	*out = c;
 	return 0;
 }

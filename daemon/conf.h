@@ -42,6 +42,9 @@ struct rd_config {
 	char *camera_model;	  /* camera.model */
 	char *camera_port;	  /* camera.port */
 	char *signature_device;	  /* signature.device */
+	int64_t fingerprint_quality;   /* fingerprint.quality_threshold: 0-100 */
+	int64_t fingerprint_retries;   /* fingerprint.retries: presses after the first */
+	int64_t fingerprint_timeout_s; /* fingerprint.timeout: one finger's whole series */
 };
 
 /* What the command line said about the configuration; applied again on

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <systemd/sd-event.h>
 
+#include "cam.h"
 #include "conf.h"
 #include "enrol.h"
 #include "retas-keys.h"
@@ -62,7 +63,20 @@ struct rd_daemon {
 	/* The enrolment in progress, NULL when none (enrol.h). */
 	struct rd_enrolment *enrol;
 	bool enrol_checking; /* EnrollBegin's device check is on the worker */
+
+	/* The devices, opened at their first capture (api-capture.c). The
+	 * reader stays open between fingers so it remembers a finger still
+	 * down; only the capture thread touches it while one runs. */
+	struct fp_context *fp_ctx;
+	struct fp_device *fp_dev;
+	struct cam_device *cam;
+	struct cam_worker *cam_worker;
+	sd_event_source *cam_src;
+	struct rd_capture *photo_capture; /* the photo the camera takes now */
 };
+
+/* api-capture.c: closes the devices (at exit). */
+void rd_capture_free_devices(struct rd_daemon *d);
 
 /* loop.c: runs the daemon until SIGTERM/SIGINT; takes config. Returns the
  * process exit status. */

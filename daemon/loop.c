@@ -256,6 +256,10 @@ static void teardown(struct rd_daemon *d)
 	/* The worker goes first: a PIN check that finishes now still writes
 	 * its result to the store, and may still answer its caller. */
 	rd_worker_free(d->worker);
+	/* A capture still running is stopped while its caller can be told. */
+	rd_enrolment_free(d->enrol);
+	d->enrol = NULL;
+	rd_capture_free_devices(d);
 	rd_varlink_free(d->varlink);
 	d->idle_timer = sd_event_source_disable_unref(d->idle_timer);
 	rd_state_clear(d);

@@ -221,6 +221,29 @@ int rd_call_reply(struct rd_call *call, json_object *params)
 	return 0;
 }
 
+int rd_call_notify(struct rd_call *call, json_object *params)
+{
+	json_object *msg;
+
+	if (!call->more || !call->conn || call->conn->dead) {
+		json_object_put(params);
+		return 0;
+	}
+	msg = json_object_new_object();
+	if (!msg) {
+		json_object_put(params);
+		return -ENOMEM;
+	}
+	json_object_object_add(msg, "parameters", params ? params : json_object_new_object());
+	json_object_object_add(msg, "continues", json_object_new_boolean(true));
+	return conn_send(call->conn, msg);
+}
+
+bool rd_call_peer_gone(const struct rd_call *call)
+{
+	return !call->conn || call->conn->dead;
+}
+
 int rd_call_error(struct rd_call *call, const char *error, json_object *params)
 {
 	finish(call, make_error(error, params));
@@ -388,6 +411,7 @@ static void handle_message(struct rd_conn *c, const char *text, size_t len)
 	call->params = params;
 	call->peer = c->peer;
 	call->oneway = oneway;
+	call->more = more && !oneway;
 	call->userdata = v->cfg.userdata;
 	c->busy = true;
 

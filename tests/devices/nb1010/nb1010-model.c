@@ -15,6 +15,15 @@
  * It deliberately shares no code or constants with the driver.
  *
  * usage: nb1010-model OUTDIR
+ *        nb1010-model OUTDIR --sequence NAME SPEC
+ *
+ * The sequence mode writes one capture NAME.pcap for a whole scripted run
+ * of presses in the order a caller makes them (the reader's replay matches
+ * URBs strictly in order, so a class's fingers are one capture): SPEC has
+ * one letter per press, 'g' a good finger (a different synthetic finger
+ * each) or 'l' a press the quality check rejects (an almost blank image).
+ * Every press after the first starts with the previous finger lifting.
+ * It also writes NAME-N.raw, the image of press N (1-based).
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -431,12 +440,36 @@ static void write_raw(const char *dir, const char *name, const uint8_t *pix)
 		die(path);
 }
 
+static void write_sequence(const char *dir, const char *name, const char *spec)
+{
+	static uint8_t frame[W * H];
+	struct pcap *p = pcap_open(dir, name);
+	char raw[300];
+
+	for (size_t i = 0; spec[i]; i++) {
+		if (spec[i] == 'l') {
+			synth_blank(frame, sizeof(frame), 0xf0);
+			frame[(i * 7919) % sizeof(frame)] = 0x20; /* not quite blank */
+		} else {
+			synth_finger(frame, W, H, 100 + (uint32_t)i);
+		}
+		if (i == 0)
+			capture_now(p, frame);
+		else
+			lift_then_capture(p, frame);
+		snprintf(raw, sizeof(raw), "%s-%zu.raw", name, i + 1);
+		write_raw(dir, raw, frame);
+	}
+	pcap_close(p);
+}
+
 int main(int argc, char **argv)
 {
 	const char *dir;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: %s OUTDIR\n", argv[0]);
+	if (argc != 2 && !(argc == 5 && strcmp(argv[2], "--sequence") == 0 &&
+			   strspn(argv[4], "gl") == strlen(argv[4]) && argv[4][0])) {
+		fprintf(stderr, "usage: %s OUTDIR [--sequence NAME SPEC]\n", argv[0]);
 		return 2;
 	}
 	dir = argv[1];
@@ -455,6 +488,9 @@ int main(int argc, char **argv)
 	write_device(dir, "keyboard.umockdev", "/devices/pci0000:00/0000:00:14.0/usb3/3-1", BUS, 2,
 		     "046d", "c31c", "Logitech", "USB Keyboard", NULL, kbd_descriptors,
 		     sizeof(kbd_descriptors));
-	write_scenarios(dir);
+	if (argc == 5)
+		write_sequence(dir, argv[3], argv[4]);
+	else
+		write_scenarios(dir);
 	return 0;
 }

@@ -1,0 +1,232 @@
+#!/usr/bin/env python3
+"""Enrolment end to end on emulated devices.
+
+retasd runs inside a umockdev testbed (umockdev-bed) holding the NB-1010-U
+model, whose one usbmon capture covers every press of the run in the order
+the daemon makes them, and the Wacom One pad, whose signature events the
+test writes when the enrolment reaches the signature. The virtual PTP/IP
+camera runs as its own process. The test then plays head office: it opens
+the sealed record with the seal key pair, verifies the receipt token
+(decoded from the receipt's QR code with zbarimg) and scans the state
+directory for any NIK or biometric bytes in clear.
+
+Exits 77 when umockdev cannot run a program here.
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.environ["RD_HARNESS_DIR"])
+from harness import IFACE, RETASD, WAIT, Client, Daemon, DaemonTest, main  # noqa: E402
+from students import CLASS, csv_of  # noqa: E402
+
+BED = os.environ["UMOCKDEV_BED"]
+OPEN_RECORD = os.environ["OPEN_RECORD"]
+MODEL = os.environ["NB1010_MODEL"]
+WACOM = os.environ["WACOM_FIXTURES"]
+CAMERA = os.environ["PTPIP_CAMERA"]
+FP_SYSFS = "/sys/devices/pci0000:00/0000:00:14.0/usb3/3-2"
+PAD = "/dev/input/event5"
+JARI = "1,2,6,7"
+
+
+class BedDaemon(Daemon):
+    """retasd as the child of umockdev-bed, whose stdin the test keeps."""
+
+    def __init__(self, tmp, bed_args, env):
+        super().__init__(tmp)
+        self.bed_args = bed_args
+        self.env = env
+        self.bed_out = None
+
+    def start(self, sets=None):
+        from harness import Notify
+        if sets is not None:
+            self.sets = list(sets)
+        npath = os.path.join(self.tmp, "notify.sock")
+        if os.path.exists(npath):
+            os.unlink(npath)
+        self.notify = Notify(npath)
+        env = dict(os.environ, NOTIFY_SOCKET=npath, **self.env)
+        args = [BED, *self.bed_args, "--", RETASD, "--config", self.conf, "--state-dir",
+                self.state, "--socket", self.sock]
+        for s in self.sets:
+            args += ["--set", s]
+        log = open(self.log, "ab")
+        self.proc = subprocess.Popen(args, env=env, stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=log, text=True)
+        log.close()
+        line = self.proc.stdout.readline()
+        if not line.startswith("started"):
+            raise AssertionError(f"umockdev-bed did not start retasd: {self.read_log()}")
+        self.notify.wait_for("READY=1", self.proc)
+
+    def events(self, path):
+        self.proc.stdin.write(f"events {PAD} {path}\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        assert line.startswith("written ") and int(line.split()[1]) > 0, line
+
+    def stop(self, sig=None):
+        self.proc.stdin.close()
+        import signal
+        super().stop(signal.SIGTERM)
+
+
+class Enrol(DaemonTest):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="retasd-enrol-")
+        self.fix = os.path.join(self.tmp, "fix")
+        os.mkdir(self.fix)
+        self.camera = None
+
+    def tearDown(self):
+        if self.camera:
+            self.camera.terminate()
+            self.camera.wait()
+        super().tearDown()
+
+    def start_camera(self):
+        self.camera = subprocess.Popen([CAMERA, "--port", "0", "--synth", "1200x1600"],
+                                       stdout=subprocess.PIPE, text=True)
+        line = self.camera.stdout.readline()
+        if not line.startswith("ready port="):
+            self.fail(f"camera did not start: {line!r}")
+        return int(line.strip().split("=")[1])
+
+    def start(self, spec, sets=()):
+        subprocess.run([MODEL, self.fix, "--sequence", "run", spec], check=True)
+        iolibs = os.path.join(self.tmp, "iolibs")
+        os.mkdir(iolibs)
+        os.symlink(os.path.join(os.environ["RETAS_GPHOTO2_IOLIBDIR"], "ptpip.so"),
+                   os.path.join(iolibs, "ptpip.so"))
+        port = self.start_camera()
+        bed = ["--device", os.path.join(self.fix, "nb1010.umockdev"),
+               "--device", os.path.join(WACOM, "one-stroke.umockdev"),
+               "--pcap", f"{FP_SYSFS}={os.path.join(self.fix, 'run.pcap')}",
+               "--ioctl", f"{PAD}={os.path.join(WACOM, 'one-stroke.ioctl')}"]
+        old = os.environ.get("ASAN_OPTIONS", "")
+        env = {"IOLIBS": iolibs, "HOME": self.tmp,
+               "ASAN_OPTIONS": (old + ":" if old else "") + "verify_asan_link_order=0"}
+        self.d = BedDaemon(self.tmp, bed, env)
+        from harness import Keys
+        self.keys = Keys(self.tmp, self.d)
+        self.d.start(sets=[f"camera.port=ptpip:127.0.0.1:{port}:{port}",
+                           "camera.model=PTP/IP Camera", *sets])
+        letter = self.keys.letter("st.jws", extra=("--jari", JARI))
+        self.assertCli(self.d.cli("assignment", "load", letter), 0)
+        self.assertCli(self.login(), 0)
+        self.assertCli(self.d.cli("students", "import", "-", stdin=csv_of(CLASS)), 0)
+        self.assertCli(self.d.cli("session", "open"), 0)
+
+    def stream(self, c, method, params):
+        """Calls with more: (progress list, final reply)."""
+        c.send(method, params, more=True)
+        progress = []
+        while True:
+            m = c.recv()
+            if m.get("continues"):
+                progress.append(m["parameters"])
+                continue
+            return progress, m
+
+    def test_enroll_one_student_with_exception(self):
+        try:
+            self.start("ggg", sets=["fingerprint.quality_threshold=10"])
+        except subprocess.CalledProcessError:
+            raise
+        s = CLASS[0]
+        with Client(self.d.sock) as c:
+            r = c.call("EnrollBegin", {"nik": s.nik})
+            self.assertNotIn("error", r, r)
+            eid = r["parameters"]["id"]
+            self.assertEqual([f["position"] for f in r["parameters"]["jari"]], [1, 2, 6, 7])
+            self.assertEqual(r["parameters"]["jari"][1]["name"], "telunjuk kanan")
+            for pos in (1, 6, 7):
+                progress, r = self.stream(c, "CaptureFinger", {"id": eid, "position": pos})
+                self.assertNotIn("error", r, f"{r}\n{self.d.read_log()}")
+                self.assertTrue(r["parameters"]["accepted"], r)
+                self.assertIn("place_finger", [p["stage"] for p in progress])
+            r = c.call("MarkFingerException", {"id": eid, "position": 2, "reason": "bandaged",
+                                               "confirmed": False})
+            self.assertRefused(r, "enroll.exception-unconfirmed")
+            r = c.call("MarkFingerException", {"id": eid, "position": 2, "reason": "bandaged",
+                                               "confirmed": True})
+            self.assertEqual(r["parameters"]["name"], "telunjuk kanan")
+            self.assertRefused(c.call("EnrollCommit", {"id": eid}), "enroll.incomplete")
+            progress, r = self.stream(c, "CapturePhoto", {"id": eid})
+            self.assertNotIn("error", r, f"{r}\n{self.d.read_log()}")
+            self.assertEqual((r["parameters"]["width"], r["parameters"]["height"]), (600, 800))
+            c.send("CaptureSignature", {"id": eid}, more=True)
+            m = c.recv()
+            self.assertEqual(m["parameters"]["stage"], "sign_now", m)
+            self.d.events(os.path.join(WACOM, "one-stroke.events"))
+            while m.get("continues"):
+                m = c.recv()
+            self.assertNotIn("error", m, f"{m}\n{self.d.read_log()}")
+            self.assertGreater(m["parameters"]["points"], 10)
+            r = c.call("EnrollCommit", {"id": eid})
+            self.assertNotIn("error", r, f"{r}\n{self.d.read_log()}")
+            done = r["parameters"]
+        self.assertEqual(done["seq"], 1)
+        self.check_record(done, s)
+        r = self.d.call("EnrollBegin", {"nik": s.nik})
+        self.assertRefused(r, "enroll.duplicate")
+
+    def check_record(self, done, s):
+        parts = os.path.join(self.tmp, "parts")
+        os.mkdir(parts)
+        p = subprocess.run([OPEN_RECORD, "record", os.path.join(self.d.state, "retasd.db"),
+                            done["record_id"], self.keys.van_pub, self.keys.seal_key, parts],
+                           capture_output=True, text=True)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        rec = json.loads(p.stdout)
+        self.assertEqual(rec["seq"], 1)
+        self.assertEqual(rec["prev_hash"], "0" * 64)
+        self.assertEqual(sorted(x["name"] for x in rec["parts"]),
+                         ["demografi.json", "foto.jpg", "jari-01.iso", "jari-06.iso",
+                          "jari-07.iso", "tanda-tangan.png", "tanda-tangan.series"])
+        demo = json.load(open(os.path.join(parts, "demografi.json")))
+        self.assertEqual(demo, {"nik": s.nik, "nama": s.nama, "jenis_kelamin": s.gender,
+                                "tanggal_lahir": s.birth.isoformat(), "kelas": s.kelas,
+                                "npsn": demo["npsn"],
+                                "pengecualian": [{"jari": 2, "alasan": "bandaged"}]})
+        self.assertEqual(len(demo["npsn"]), 8)
+        photo = open(os.path.join(parts, "foto.jpg"), "rb").read()
+        self.assertEqual(photo[:2], b"\xff\xd8")
+        iso = open(os.path.join(parts, "jari-01.iso"), "rb").read()
+        self.assertEqual(iso[:4], b"FIR\0")
+
+        # The receipt's QR code holds the token, which verifies and names
+        # this record and its hash.
+        png = done["receipt_png"]
+        z = subprocess.run(["zbarimg", "--raw", "-q", png], capture_output=True, text=True)
+        self.assertEqual(z.returncode, 0, z.stderr)
+        self.assertEqual(z.stdout.strip(), done["token"])
+        t = subprocess.run([OPEN_RECORD, "token", done["token"], self.keys.van_pub],
+                           capture_output=True, text=True)
+        self.assertEqual(t.returncode, 0, t.stderr)
+        tok = json.loads(t.stdout)
+        self.assertEqual(tok["record_id"], done["record_id"])
+        self.assertEqual(tok["hash"], rec["hash"])
+        self.assertEqual(tok["npsn"], demo["npsn"])
+
+        # Nothing in the state directory holds the NIK or biometric bytes in clear.
+        needles = [s.nik.encode(), photo[len(photo) // 2:len(photo) // 2 + 64]]
+        raw = open(os.path.join(self.fix, "run-1.raw"), "rb").read()
+        needles.append(raw[len(raw) // 2:len(raw) // 2 + 64])
+        for root, _, files in os.walk(self.d.state):
+            for name in files:
+                data = open(os.path.join(root, name), "rb").read()
+                for n in needles:
+                    self.assertNotIn(n, data, f"{name} holds clear data")
+
+
+if __name__ == "__main__":
+    if not shutil.which("zbarimg"):
+        print("SKIP: zbarimg is missing", file=sys.stderr)
+        sys.exit(77)
+    main()
