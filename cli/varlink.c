@@ -199,6 +199,113 @@ int cli_call(struct cli_ctx *ctx, const char *method, json_object *params, struc
 	return CLI_EXIT_OK;
 }
 
+/* Fills out from a parsed answer (taken). */
+static void reply_fill(json_object *reply, struct cli_reply *out)
+{
+	json_object *v;
+
+	out->msg = reply;
+	out->error = NULL;
+	if (json_object_object_get_ex(reply, "error", &v) &&
+	    json_object_is_type(v, json_type_string))
+		out->error = json_object_get_string(v);
+	if (!json_object_object_get_ex(reply, "parameters", &v) ||
+	    !json_object_is_type(v, json_type_object)) {
+		v = json_object_new_object();
+		json_object_object_add(reply, "parameters", v);
+	}
+	out->params = v;
+}
+
+int cli_call_more(struct cli_ctx *ctx, const char *method, json_object *params, int64_t timeout_ms,
+		  cli_progress_fn progress, void *userdata, const volatile int *stop,
+		  struct cli_reply *out)
+{
+	int64_t deadline = retas_time_mono_ms() + CLI_CALL_TIMEOUT_MS;
+	json_object *call = json_object_new_object(), *reply, *v;
+	_cleanup_(closep) int fd = -1;
+	_cleanup_(freep) char *buf = NULL;
+	size_t len = 0, cap = 0;
+	char name[256];
+	const char *req;
+	int r;
+
+	snprintf(name, sizeof(name), "%s.%s", CLI_INTERFACE, method);
+	json_object_object_add(call, "method", json_object_new_string(name));
+	json_object_object_add(call, "more", json_object_new_boolean(true));
+	if (params)
+		json_object_object_add(call, "parameters", params);
+	req = json_object_to_json_string_ext(call, JSON_C_TO_STRING_PLAIN);
+	r = connect_socket(ctx->socket_path, deadline, &fd);
+	if (r == 0)
+		r = send_all(fd, req, strlen(req) + 1, deadline);
+	json_object_put(call);
+	if (r < 0)
+		return unreachable(ctx, r);
+	deadline = retas_time_mono_ms() + timeout_ms;
+	for (;;) {
+		char *nul = buf ? memchr(buf, '\0', len) : NULL;
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		int64_t left;
+		ssize_t n;
+		int k;
+
+		if (nul) {
+			size_t mlen = (size_t)(nul - buf);
+
+			reply = NULL;
+			if (retas_json_parse(buf, mlen, &reply) < 0 ||
+			    !json_object_is_type(reply, json_type_object)) {
+				json_object_put(reply);
+				cli_error(_("retasd at %s answered with something that is not varlink"),
+					  ctx->socket_path);
+				return CLI_EXIT_UNREACHABLE;
+			}
+			memmove(buf, nul + 1, len - mlen - 1);
+			len -= mlen + 1;
+			if (json_object_object_get_ex(reply, "continues", &v) &&
+			    json_object_get_boolean(v)) {
+				if (progress && json_object_object_get_ex(reply, "parameters", &v))
+					progress(v, userdata);
+				json_object_put(reply);
+				deadline = retas_time_mono_ms() + timeout_ms;
+				continue;
+			}
+			reply_fill(reply, out);
+			return CLI_EXIT_OK;
+		}
+		if (stop && *stop)
+			return -EINTR;
+		left = deadline - retas_time_mono_ms();
+		if (left <= 0)
+			return unreachable(ctx, -ETIMEDOUT);
+		k = poll(&p, 1, (int)(left > 1000 ? 1000 : left));
+		if (k < 0 && errno != EINTR)
+			return unreachable(ctx, -errno);
+		if (k <= 0)
+			continue;
+		if (cap - len < 4096) {
+			char *grown;
+
+			if (cap >= MAX_REPLY)
+				return unreachable(ctx, -EMSGSIZE);
+			cap = cap ? cap * 2 : 8192;
+			grown = realloc(buf, cap);
+			if (!grown)
+				return unreachable(ctx, -ENOMEM);
+			buf = grown;
+		}
+		n = recv(fd, buf + len, cap - len, 0);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n < 0)
+			return unreachable(ctx, -errno);
+		if (n == 0)
+			return unreachable(ctx, -ECONNRESET);
+		len += (size_t)n;
+	}
+}
+
 void cli_reply_clear(struct cli_reply *r)
 {
 	json_object_put(r->msg);

@@ -31,6 +31,19 @@ struct cli_reply {
 int cli_call(struct cli_ctx *ctx, const char *method, json_object *params, struct cli_reply *out);
 void cli_reply_clear(struct cli_reply *r);
 
+/* Called with each continued reply's parameters (borrowed). */
+typedef void (*cli_progress_fn)(json_object *params, void *userdata);
+
+/*
+ * cli_call with "more": the daemon's continued replies go to progress, the
+ * last one to *out. Waits up to timeout_ms for each message. When *stop
+ * becomes non-zero (a signal handler sets it; poll returns EINTR) it gives
+ * up the call and returns -EINTR; the daemon learns from the hang-up.
+ */
+int cli_call_more(struct cli_ctx *ctx, const char *method, json_object *params, int64_t timeout_ms,
+		  cli_progress_fn progress, void *userdata, const volatile int *stop,
+		  struct cli_reply *out);
+
 /* Prints the answer as one line of JSON (for --json). */
 void cli_print_json(const struct cli_reply *r);
 

@@ -37,8 +37,8 @@ def complete(words, path=None):
 class Completion(unittest.TestCase):
     def test_completion_retas_first_word(self):
         self.assertEqual(complete(["retas", ""]),
-                         ["assignment", "audit", "devices", "help", "login", "logout", "nik",
-                          "session", "status", "students"])
+                         ["assignment", "audit", "devices", "enroll", "help", "login", "logout",
+                          "nik", "receipt", "session", "status", "students"])
 
     def test_completion_retas_second_word(self):
         self.assertEqual(complete(["retas", "assignment", ""]), ["load", "show", "verify"])

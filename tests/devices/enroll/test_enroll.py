@@ -135,7 +135,8 @@ class Enrol(DaemonTest):
 
     def test_enroll_one_student_with_exception(self):
         try:
-            self.start("ggg", sets=["fingerprint.quality_threshold=10"])
+            self.start("ggg" + "gllg" + "w", sets=["fingerprint.quality_threshold=10",
+                                             "fingerprint.retries=1"])
         except subprocess.CalledProcessError:
             raise
         s = CLASS[0]
@@ -175,6 +176,55 @@ class Enrol(DaemonTest):
         self.check_record(done, s)
         r = self.d.call("EnrollBegin", {"nik": s.nik})
         self.assertRefused(r, "enroll.duplicate")
+
+        # The second student through `retas enroll`, as a script drives it:
+        # the left index finger bandaged, the right index finger never good
+        # enough (two presses below the threshold: unreadable), one photo
+        # retake, the signature written when the command asks for it.
+        out = self.enroll_cli(CLASS[1], "--yes", "--exception", "7:bandaged",
+                              "--retake-photo", "1")
+        self.assertIn("Place the ibu jari kanan on the reader.", out)
+        self.assertIn("telunjuk kiri: exception recorded (bandaged).", out)
+        self.assertIn("telunjuk kanan: exception recorded (unreadable).", out)
+        self.assertEqual(out.count("Photo taken"), 2)
+        self.assertIn("Recorded: record ", out)
+        listed = self.d.cli("students", "list", "--json")
+        self.assertCli(listed, 0)
+
+        # The receipt printed again.
+        pdf = os.path.join(self.tmp, "resi.pdf")
+        self.assertCli(self.d.cli("receipt", CLASS[1].nik, "-o", pdf), 0)
+        self.assertEqual(open(pdf, "rb").read()[:5], b"%PDF-")
+        self.assertCli(self.d.cli("receipt", CLASS[2].nik), 1, err="no record")
+
+        # Ctrl-C while the reader waits abandons the student; nothing stays.
+        p = self.spawn_cli(CLASS[2].nik, "--yes")
+        line = p.stdout.readline()
+        while line and "Place the" not in line:
+            line = p.stdout.readline()
+        p.send_signal(2)
+        rest = p.stdout.read()
+        p.wait(WAIT)
+        self.assertEqual(p.returncode, 1, f"{rest}\n{self.d.read_log()}")
+        self.assertIn("nothing of this student was stored", rest, self.d.read_log())
+        self.assertTrue(self.d.call("VerifyAudit")["parameters"]["ok"])
+
+    def spawn_cli(self, *args):
+        env = dict(os.environ, RETAS_SOCKET=self.d.sock)
+        return subprocess.Popen([os.environ["RETAS_CLI"], "enroll", *args], env=env,
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True)
+
+    def enroll_cli(self, s, *args):
+        p = self.spawn_cli(s.nik, *args)
+        out = ""
+        for line in p.stdout:
+            out += line
+            if "signs on the pad" in line:
+                self.d.events(os.path.join(WACOM, "one-stroke.events"))
+        p.wait(WAIT)
+        self.assertEqual(p.returncode, 0, f"{out}\n{self.d.read_log()}")
+        return out
 
     def check_record(self, done, s):
         parts = os.path.join(self.tmp, "parts")

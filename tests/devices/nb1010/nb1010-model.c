@@ -21,7 +21,8 @@
  * of presses in the order a caller makes them (the reader's replay matches
  * URBs strictly in order, so a class's fingers are one capture): SPEC has
  * one letter per press, 'g' a good finger (a different synthetic finger
- * each) or 'l' a press the quality check rejects (an almost blank image).
+ * each) or 'l' a press the quality check rejects (an almost blank image),
+ * or 'w' for a wait: the finger lifts and none comes for 200 polls.
  * Every press after the first starts with the previous finger lifting.
  * It also writes NAME-N.raw, the image of press N (1-based).
  */
@@ -447,6 +448,12 @@ static void write_sequence(const char *dir, const char *name, const char *spec)
 	char raw[300];
 
 	for (size_t i = 0; spec[i]; i++) {
+		if (spec[i] == 'w') {
+			check(p, LEVEL_LIFTED);
+			for (int k = 0; k < 200; k++)
+				check(p, LEVEL_ABSENT);
+			continue;
+		}
 		if (spec[i] == 'l') {
 			synth_blank(frame, sizeof(frame), 0xf0);
 			frame[(i * 7919) % sizeof(frame)] = 0x20; /* not quite blank */
@@ -468,7 +475,7 @@ int main(int argc, char **argv)
 	const char *dir;
 
 	if (argc != 2 && !(argc == 5 && strcmp(argv[2], "--sequence") == 0 &&
-			   strspn(argv[4], "gl") == strlen(argv[4]) && argv[4][0])) {
+			   strspn(argv[4], "glw") == strlen(argv[4]) && argv[4][0])) {
 		fprintf(stderr, "usage: %s OUTDIR [--sequence NAME SPEC]\n", argv[0]);
 		return 2;
 	}
