@@ -24,6 +24,7 @@ extern const struct cli_cmd_entry cli_cmd_students_list_entry;
 extern const struct cli_cmd_entry cli_cmd_students_absent_entry;
 extern const struct cli_cmd_entry cli_cmd_enroll_entry;
 extern const struct cli_cmd_entry cli_cmd_receipt_entry;
+extern const struct cli_cmd_entry cli_cmd_report_entry;
 
 const struct cli_cmd_entry *const cli_commands[] = {
 	&cli_cmd_help_entry,
@@ -46,5 +47,6 @@ const struct cli_cmd_entry *const cli_commands[] = {
 	&cli_cmd_students_absent_entry,
 	&cli_cmd_enroll_entry,
 	&cli_cmd_receipt_entry,
+	&cli_cmd_report_entry,
 	NULL,
 };

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "report.h"
 #include "retas-log.h"
 
 static int close_session(struct rd_call *call)
@@ -43,6 +44,16 @@ static int close_session(struct rd_call *call)
 	d->login.last_active_ms = now;
 	rd_state_arm_idle(d);
 	log_info("session %s closed", d->session.uuid);
+	/* SOP step 5: the draft report is written as the session closes. A
+	 * failure is logged; the report can be made again with Report. */
+	{
+		struct retas_error err = {0};
+
+		if (rd_report_write(d, d->session.uuid, &err) < 0)
+			log_error("the draft report could not be written: %s", err.message);
+		else
+			log_info("draft report laporan/%s written", d->session.uuid);
+	}
 	p = json_object_new_object();
 	json_object_object_add(p, "session", rd_api_session(d));
 	return rd_call_reply(call, p);

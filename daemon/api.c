@@ -40,6 +40,7 @@ const struct rd_method *const rd_api_methods[] = {
     &rd_api_clear_signature,
     &rd_api_enroll_commit,
     &rd_api_receipt,
+    &rd_api_report,
     NULL,
 };
 

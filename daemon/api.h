@@ -35,6 +35,7 @@ extern const struct rd_method rd_api_confirm_signature;
 extern const struct rd_method rd_api_clear_signature;
 extern const struct rd_method rd_api_enroll_commit;
 extern const struct rd_method rd_api_receipt;
+extern const struct rd_method rd_api_report;
 
 /* Every method, NULL-terminated: what the server dispatches on. */
 extern const struct rd_method *const rd_api_methods[];

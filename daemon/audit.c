@@ -193,3 +193,25 @@ int rd_audit_verify(struct rd_store *s, struct rd_audit_check *out)
 		*out = c;
 	return r;
 }
+
+int rd_audit_incidents(struct rd_store *s, int64_t since_ms, rd_audit_incident_fn fn,
+		       void *userdata)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, r = 0;
+
+	rc = sqlite3_prepare_v2(rd_store_db(s),
+				"SELECT at, reason, detail FROM audit WHERE at >= ? AND"
+				" outcome = 'refused' AND reason LIKE 'capture.%' ORDER BY id",
+				-1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return rd_store_errno(rc);
+	sqlite3_bind_int64(st, 1, since_ms);
+	while (r >= 0 && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		r = fn(sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1),
+		       (const char *)sqlite3_column_text(st, 2), userdata);
+	if (r >= 0 && rc != SQLITE_DONE)
+		r = rd_store_errno(rc);
+	sqlite3_finalize(st);
+	return r < 0 ? r : 0;
+}

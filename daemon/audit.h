@@ -44,3 +44,11 @@ struct rd_audit_check {
  * done (look at out->first_bad for the verdict), a negative errno when the
  * table could not be read. */
 int rd_audit_verify(struct rd_store *s, struct rd_audit_check *out);
+
+/* The device incidents since since_ms, in order: captures refused because a
+ * device failed (reasons capture.*). fn gets the row's time, reason and
+ * detail JSON (valid during the call); a negative return stops the walk. */
+typedef int (*rd_audit_incident_fn)(int64_t at_ms, const char *reason, const char *detail,
+				    void *userdata);
+int rd_audit_incidents(struct rd_store *s, int64_t since_ms, rd_audit_incident_fn fn,
+		       void *userdata);

@@ -95,6 +95,8 @@ static const struct reason reasons[] = {
     {"receipt.format", N_("'{format}' is not a receipt format: pdf or png.")},
     {"receipt.none", N_("The student with NIK {nik} has no record, so no receipt.")},
     {"receipt.render", N_("The receipt could not be rendered: {detail}")},
+    {"report.format", N_("'{format}' is not a report format: json, csv or pdf.")},
+    {"report.build", N_("The draft report could not be made: {detail}")},
     {"capture.finger", N_("The fingerprint could not be captured: {detail}")},
     {"capture.photo", N_("The photo could not be taken: {detail}")},
     {"capture.signature", N_("The signature could not be captured: {detail}")},

@@ -38,7 +38,7 @@ class Completion(unittest.TestCase):
     def test_completion_retas_first_word(self):
         self.assertEqual(complete(["retas", ""]),
                          ["assignment", "audit", "devices", "enroll", "help", "login", "logout",
-                          "nik", "receipt", "session", "status", "students"])
+                          "nik", "receipt", "report", "session", "status", "students"])
 
     def test_completion_retas_second_word(self):
         self.assertEqual(complete(["retas", "assignment", ""]), ["load", "show", "verify"])

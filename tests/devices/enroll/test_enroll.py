@@ -209,6 +209,46 @@ class Enrol(DaemonTest):
         self.assertIn("nothing of this student was stored", rest, self.d.read_log())
         self.assertTrue(self.d.call("VerifyAudit")["parameters"]["ok"])
 
+        self.check_report()
+
+    def check_report(self):
+        """The draft report's numbers against what happened: five on the
+        list, two recorded (three exceptions, on two students), one absent,
+        two pending; written signed, as CSV and as PDF when the session
+        closes."""
+        self.assertCli(self.d.cli("students", "absent", CLASS[3].nik), 0)
+        p = self.d.cli("report", "--format", "json")
+        self.assertCli(p, 0)
+        rep = json.loads(p.stdout)
+        s = rep["ringkasan"]
+        self.assertEqual(s["sasaran"]["total"], 5)
+        self.assertEqual(s["direkam"]["total"], 2)
+        self.assertEqual((s["direkam"]["L"], s["direkam"]["P"]), (1, 1))
+        self.assertEqual(s["tidak_direkam"]["absent"], 1)
+        self.assertEqual(s["belum"], 2)
+        self.assertEqual(s["pengecualian"]["total"], 3)
+        self.assertEqual(s["pengecualian"]["siswa"], 2)
+        per = {x["jari"]: x for x in s["pengecualian"]["per_jari"]}
+        self.assertEqual((per[2]["bandaged"], per[2]["unreadable"], per[7]["bandaged"]),
+                         (1, 1, 1))
+        kual = {x["jari"]: x for x in s["kualitas"]}
+        self.assertEqual((kual[1]["n"], kual[2]["n"], kual[6]["n"], kual[7]["n"]), (2, 0, 2, 1))
+        self.assertNotIn(CLASS[0].nik, p.stdout)
+        # the failed finger capture of the Ctrl-C'd student is no incident:
+        # it was cancelled, not a device failure
+        csv = self.d.cli("report", "--format", "csv")
+        self.assertCli(csv, 0)
+        self.assertEqual(len(csv.stdout.strip().splitlines()), 6)
+
+        self.assertCli(self.d.cli("session", "close"), 0)
+        lap = os.path.join(self.d.state, "laporan")
+        names = sorted(os.listdir(lap))
+        self.assertEqual([n.rsplit(".", 1)[1] for n in names], ["csv", "jws", "pdf"])
+        pdf = os.path.join(lap, names[2])
+        t = subprocess.run(["pdftotext", "-layout", pdf, "-"], capture_output=True, text=True)
+        self.assertEqual(t.returncode, 0, t.stderr)
+        self.assertIn("SMA Negeri 1 Kota Jambi", t.stdout)
+
     def spawn_cli(self, *args):
         env = dict(os.environ, RETAS_SOCKET=self.d.sock)
         return subprocess.Popen([os.environ["RETAS_CLI"], "enroll", *args], env=env,
