@@ -238,13 +238,16 @@ static int do_signature(struct enroll *en)
 	}
 }
 
-static void abandon(struct enroll *en)
+static void abandon(struct enroll *en, const char *why)
 {
 	struct cli_reply reply = {0};
+	json_object *p;
 
 	if (!en->id)
 		return;
-	if (cli_call(en->ctx, "EnrollAbort", id_params(en), &reply) == CLI_EXIT_OK)
+	p = id_params(en);
+	json_object_object_add(p, "why", json_object_new_string(why));
+	if (cli_call(en->ctx, "EnrollAbort", p, &reply) == CLI_EXIT_OK)
 		cli_reply_clear(&reply);
 	printf(_("The enrolment was abandoned; nothing of this student was stored.\n"));
 }
@@ -370,7 +373,7 @@ static int cmd_enroll_exec(struct cli_ctx *ctx, int argc, char **argv)
 	if (r != CLI_EXIT_OK) {
 		if (r == -EINTR)
 			printf(_("Interrupted.\n"));
-		abandon(&en);
+		abandon(&en, r == -EINTR ? "interrupted" : "failed");
 		r = r == CLI_EXIT_UNREACHABLE ? r : CLI_EXIT_REFUSED;
 	} else {
 		if (ctx->json)

@@ -357,6 +357,7 @@ static int enroll_begin(struct rd_call *call)
 
 static const struct rd_param abort_params[] = {
     {"id", RD_PARAM_STRING, .max_len = 36},
+    {"why", RD_PARAM_STRING, .optional = true, .max_len = 32},
     {NULL},
 };
 
@@ -371,6 +372,11 @@ static int enroll_abort(struct rd_call *call)
 		return rd_api_refuse(call, NULL, "enroll.unknown", RD_ARGS("id", id));
 	detail = json_object_new_object();
 	json_object_object_add(detail, "enrolment", json_object_new_string(id));
+	/* Why it was abandoned (the client's word: interrupted, failed, ...),
+	 * so the audit log says it. */
+	if (json_object_object_get(call->params, "why"))
+		json_object_object_add(detail, "why",
+				       json_object_get(json_object_object_get(call->params, "why")));
 	r = rd_store_txn_begin(d->store);
 	if (r == 0) {
 		r = rd_api_audit(call, "ok", "", detail);

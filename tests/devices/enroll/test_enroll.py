@@ -15,6 +15,7 @@ Exits 77 when umockdev cannot run a program here.
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -133,9 +134,9 @@ class Enrol(DaemonTest):
                 continue
             return progress, m
 
-    def test_enroll_one_student_with_exception(self):
+    def test_enroll_class(self):
         try:
-            self.start("ggg" + "gllg" + "w", sets=["fingerprint.quality_threshold=10",
+            self.start("ggg" + "gllg" + "gggg" + "w", sets=["fingerprint.quality_threshold=10",
                                              "fingerprint.retries=1"])
         except subprocess.CalledProcessError:
             raise
@@ -191,6 +192,14 @@ class Enrol(DaemonTest):
         listed = self.d.cli("students", "list", "--json")
         self.assertCli(listed, 0)
 
+        # The third, 16 years old: recorded, record-only, and the receipt says so.
+        out = self.enroll_cli(CLASS[3], "--yes")
+        self.assertIn("Under 17: record only", out)
+        self.assertIn("Recorded: record ", out)
+        pdf3 = out.strip().rsplit("Receipt: ", 1)[1]
+        t = subprocess.run(["pdftotext", pdf3, "-"], capture_output=True, text=True)
+        self.assertIn("REKAM SAJA", t.stdout)
+
         # The receipt printed again.
         pdf = os.path.join(self.tmp, "resi.pdf")
         self.assertCli(self.d.cli("receipt", CLASS[1].nik, "-o", pdf), 0)
@@ -208,31 +217,37 @@ class Enrol(DaemonTest):
         self.assertEqual(p.returncode, 1, f"{rest}\n{self.d.read_log()}")
         self.assertIn("nothing of this student was stored", rest, self.d.read_log())
         self.assertTrue(self.d.call("VerifyAudit")["parameters"]["ok"])
+        db = sqlite3.connect(f"file:{os.path.join(self.d.state, 'retasd.db')}?mode=ro",
+                             uri=True)
+        rows = db.execute("SELECT detail FROM audit WHERE event = 'EnrollAbort'").fetchall()
+        db.close()
+        self.assertEqual([json.loads(r[0])["why"] for r in rows], ["interrupted"])
 
         self.check_report()
 
     def check_report(self):
         """The draft report's numbers against what happened: five on the
-        list, two recorded (three exceptions, on two students), one absent,
-        two pending; written signed, as CSV and as PDF when the session
-        closes."""
-        self.assertCli(self.d.cli("students", "absent", CLASS[3].nik), 0)
+        list, three recorded (one record-only; three exceptions, on two
+        students), one absent, one pending (the one interrupted); written
+        signed, as CSV and as PDF when the session closes."""
+        self.assertCli(self.d.cli("students", "absent", CLASS[4].nik), 0)
         p = self.d.cli("report", "--format", "json")
         self.assertCli(p, 0)
         rep = json.loads(p.stdout)
         s = rep["ringkasan"]
         self.assertEqual(s["sasaran"]["total"], 5)
-        self.assertEqual(s["direkam"]["total"], 2)
-        self.assertEqual((s["direkam"]["L"], s["direkam"]["P"]), (1, 1))
+        self.assertEqual(s["direkam"]["total"], 3)
+        self.assertEqual((s["direkam"]["L"], s["direkam"]["P"]), (1, 2))
+        self.assertEqual((s["direkam"]["rekam_saja"], s["direkam"]["layak_cetak"]), (1, 2))
         self.assertEqual(s["tidak_direkam"]["absent"], 1)
-        self.assertEqual(s["belum"], 2)
+        self.assertEqual(s["belum"], 1)
         self.assertEqual(s["pengecualian"]["total"], 3)
         self.assertEqual(s["pengecualian"]["siswa"], 2)
         per = {x["jari"]: x for x in s["pengecualian"]["per_jari"]}
         self.assertEqual((per[2]["bandaged"], per[2]["unreadable"], per[7]["bandaged"]),
                          (1, 1, 1))
         kual = {x["jari"]: x for x in s["kualitas"]}
-        self.assertEqual((kual[1]["n"], kual[2]["n"], kual[6]["n"], kual[7]["n"]), (2, 0, 2, 1))
+        self.assertEqual((kual[1]["n"], kual[2]["n"], kual[6]["n"], kual[7]["n"]), (3, 1, 3, 2))
         self.assertNotIn(CLASS[0].nik, p.stdout)
         # the failed finger capture of the Ctrl-C'd student is no incident:
         # it was cancelled, not a device failure
