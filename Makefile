@@ -36,7 +36,7 @@ check-asan: $(ASAN_BUILD)/build.ninja
 		meson test -C $(ASAN_BUILD) $(MESON_TEST_ARGS) --no-suite slow --no-suite nosan
 
 demo: build
-	./tests/demo/run-demo $(BUILD)
+	python3 tests/demo/demo.py $(BUILD)
 
 bench: build
 	meson test -C $(BUILD) --benchmark --verbose
