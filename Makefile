@@ -3,7 +3,7 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 # Seconds per fuzz target: a short run in `make check`, a long one in `make fuzz`.
-FUZZ_CHECK_SECONDS ?= 8
+FUZZ_CHECK_SECONDS ?= 6
 FUZZ_SECONDS ?= 600
 MESON_TEST_ARGS ?= --print-errorlogs
 

@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "drv-peripheral.h"
 #include "fp.h"
+#include "sig.h"
 
 static int cmd_devices_exec(struct cli_ctx *ctx, int argc, char **argv);
 
@@ -32,6 +33,7 @@ static const struct devices_class {
 	drv_list_fn list;
 } classes[] = {
     {"fingerprint", N_("fingerprint"), fp_list_peripherals},
+    {"signature", N_("signature pad"), sig_list_peripherals},
 };
 
 static void print_json(const struct devices_class *cls, const struct drv_peripheral *p,

@@ -8,6 +8,8 @@
  *   meson compile -C build-fuzz fuzz-gen-corpus
  *   build-fuzz/tests/fuzz/fuzz-gen-corpus tests/fuzz/corpus
  *
+ * The seeds of fuzz-batch, fuzz-qr and fuzz-tus-headers are head office's
+ * (gen_hq); every other target has a directory of its own name.
  * Every seed is checked with the reader it feeds before it is written.
  * Nothing here is real personal data: names, NIKs and NIPs are made up.
  */
@@ -25,6 +27,11 @@
 #include "retas-st.h"
 #include "retas-students.h"
 #include "retas-time.h"
+#include "retas-uuid.h"
+#include "sync-auth.h"
+#include "sync-batch.h"
+#include "sync-qr.h"
+#include "sync-receipt.h"
 
 #define T0 1795478400000LL /* 2026-11-24T07:00:00+07:00 */
 #define NIP "198703152010011002"
@@ -43,6 +50,21 @@ static void check(int ok, const char *what)
 {
 	if (!ok)
 		die(what);
+}
+
+static void write_seed(const char *target, const char *name, const void *data, size_t len);
+
+/* A seed whose first byte picks the target's entry (fuzz-batch). */
+static void write_mode_seed(const char *target, const char *name, uint8_t mode, const void *data,
+			    size_t len)
+{
+	uint8_t *buf = malloc(len + 1);
+
+	check(buf != NULL, "memory");
+	buf[0] = mode;
+	memcpy(buf + 1, data, len);
+	write_seed(target, name, buf, len + 1);
+	free(buf);
 }
 
 static void write_seed(const char *target, const char *name, const void *data, size_t len)
@@ -379,6 +401,78 @@ static void gen_fp_iso(void)
 	}
 }
 
+/* What head office parses from vans: a batch file, a signed manifest and
+ * receipt, a receipt QR token and the tus and Retas-Auth headers. */
+static void gen_hq(void)
+{
+	const struct fuzz_keys *k = fuzz_keys();
+	struct sync_receipt_record rr = {.seq = 1};
+	struct sync_receipt rcpt = {.batch_id = "01890a5d-ac96-774b-bcce-b302099a8057",
+				    .device_id = DEVICE_ID,
+				    .st_nomor = ST_NOMOR,
+				    .received_ms = T0,
+				    .records = &rr,
+				    .n_records = 1};
+	struct sync_qr q = {.npsn = "10505001", .date = {2026, 11, 24}};
+	struct retas_record_header h;
+	struct retas_manifest *m = NULL;
+	struct retas_error err = {0};
+	struct retas_jws *j = NULL;
+	const uint8_t *recs[1];
+	uint8_t *rec, *batch = NULL, nonce[SYNC_AUTH_NONCE_LEN] = {0};
+	size_t rec_len, batch_len, n = 0;
+	char *jws = NULL, *rjws = NULL, *tok = NULL, *auth = NULL, headers[1024];
+	const char *fields[4] = {"1048576", "sha256 47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=",
+				 "filename YmF0Y2gucmV0YXMtYmF0Y2g=,is_final", NULL};
+
+	rec = sealed(1, 1, &rec_len);
+	check(retas_record_read_header(rec, rec_len, &h, &err) == 0, "header");
+	check(retas_manifest_new(DEVICE_ID, ST_NOMOR, T0, &m) == 0 &&
+		  retas_manifest_add_record(m, rec, rec_len, &err) == 0 &&
+		  retas_manifest_sign(m, k->device_sk, &jws, &err) == 0,
+	      "batch manifest");
+	recs[0] = rec;
+	check(sync_batch_encode(jws, strlen(jws), recs, &rec_len, 1, &batch, &batch_len) == 0,
+	      "batch");
+	memcpy(rr.id, h.id, 16);
+	retas_record_hash(rec, rec_len, rr.sha256);
+	memcpy(q.record_id, h.id, 16);
+	memcpy(q.record_hash, rr.sha256, 32);
+	/* fuzz-batch checks receipts against the device key: one key for all. */
+	check(sync_receipt_sign(&rcpt, k->device_pk, k->device_sk, &rjws, &err) == 0, "receipt");
+	check(sync_qr_make(&q, k->device_pk, k->device_sk, &tok) == 0, "qr");
+	check(sync_auth_sign("PATCH", "/tus/0123", T0, nonce, k->device_pk, k->device_sk, &auth) ==
+		  0,
+	      "auth");
+
+	write_mode_seed("batch", "batch.bin", 0, batch, batch_len);
+	check(retas_jws_peek(jws, strlen(jws), &j, &err) == 0, "peek manifest");
+	write_mode_seed("batch", "manifest-payload.bin", 1, j->payload, j->payload_len);
+	retas_jws_free(j);
+	check(retas_jws_peek(rjws, strlen(rjws), &j, &err) == 0, "peek receipt");
+	write_mode_seed("batch", "receipt-payload.bin", 2, j->payload, j->payload_len);
+	retas_jws_free(j);
+	write_mode_seed("batch", "manifest-jws.bin", 3, jws, strlen(jws));
+	write_seed("qr", "token.txt", tok, strlen(tok));
+	fields[3] = auth;
+	for (size_t i = 0; i < 4; i++) {
+		size_t l = strlen(fields[i]);
+
+		memcpy(headers + n, fields[i], l);
+		n += l;
+		if (i < 3)
+			headers[n++] = 0;
+	}
+	write_seed("tus-headers", "headers.bin", headers, n);
+	retas_manifest_free(m);
+	free(rec);
+	free(batch);
+	free(jws);
+	free(rjws);
+	free(tok);
+	free(auth);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -393,5 +487,6 @@ int main(int argc, char **argv)
 	gen_container_and_records();
 	gen_manifest();
 	gen_fp_iso();
+	gen_hq();
 	return 0;
 }

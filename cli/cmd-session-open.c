@@ -1,0 +1,37 @@
+/* retas session open: starts recording at the school, inside the surat
+ * tugas's window, by the logged-in officer. */
+#include <stdio.h>
+
+#include "cli.h"
+#include "varlink.h"
+
+static int cmd_session_open_exec(struct cli_ctx *ctx, int argc, char **argv);
+
+const struct cli_cmd_entry cli_cmd_session_open_entry = {
+    .name = "session open",
+    .args = "[--json]",
+    .summary = N_("Open a recording session (needs a logged-in officer)."),
+    .exec = cmd_session_open_exec,
+};
+
+static int cmd_session_open_exec(struct cli_ctx *ctx, int argc, char **argv)
+{
+	struct cli_reply reply = {0};
+	char t[64];
+	bool print;
+	int r;
+
+	if (argc > 1)
+		return cli_usage_error(&cli_cmd_session_open_entry, _("unexpected argument '%s'"),
+				       argv[1]);
+	r = cli_call(ctx, "OpenSession", NULL, &reply);
+	if (r != CLI_EXIT_OK)
+		return r;
+	r = cli_finish(ctx, &reply, &print);
+	if (print)
+		printf(_("Session %s opened at %s by %s.\n"), cli_str(reply.params, "session.id"),
+		       cli_time(cli_str(reply.params, "session.opened_at"), t),
+		       cli_str(reply.params, "session.opened_by.nama"));
+	cli_reply_clear(&reply);
+	return r;
+}

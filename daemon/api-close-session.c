@@ -1,0 +1,52 @@
+/* CloseSession: ends the open session. Allowed after the letter's window
+ * has passed, so a session that ran late can still be closed. The draft
+ * report (Draft Laporan RETAS) will be produced here. */
+#include <string.h>
+
+#include "api.h"
+#include "retas-log.h"
+
+static int close_session(struct rd_call *call)
+{
+	struct rd_daemon *d = rd_call_daemon(call);
+	int64_t now = rd_daemon_now(d);
+	json_object *detail, *p;
+	int r;
+
+	if (rd_state_phase(d) != RD_PHASE_SESSION_OPEN)
+		return rd_api_refuse(call, NULL, "session.not-open", RD_NO_ARGS);
+	detail = json_object_new_object();
+	json_object_object_add(detail, "session", json_object_new_string(d->session.uuid));
+	json_object_object_add(detail, "petugas",
+			       json_object_new_int(rd_state_petugas_index(d, d->login.nip)));
+	r = rd_store_txn_begin(d->store);
+	if (r == 0) {
+		r = rd_store_session_close(d->store, d->session.id, d->login.nip, now);
+		if (r == 0)
+			r = rd_store_login_touch(d->store, now);
+		if (r == 0)
+			r = rd_api_audit(call, "ok", "", detail);
+		if (r == 0)
+			r = rd_store_txn_commit(d->store);
+		else
+			rd_store_txn_rollback(d->store);
+	}
+	json_object_put(detail);
+	if (r < 0)
+		return rd_api_store_failed(call, r);
+	memcpy(d->session.closed_by, d->login.nip, sizeof(d->session.closed_by));
+	d->session.closed_at_ms = now;
+	d->login.last_active_ms = now;
+	rd_state_arm_idle(d);
+	log_info("session %s closed", d->session.uuid);
+	p = json_object_new_object();
+	json_object_object_add(p, "session", rd_api_session(d));
+	return rd_call_reply(call, p);
+}
+
+const struct rd_method rd_api_close_session = {
+    .interface = RD_INTERFACE,
+    .name = "CloseSession",
+    .flags = RD_METHOD_NEEDS_LOGIN,
+    .handler = close_session,
+};

@@ -1,0 +1,87 @@
+/*
+ * The daemon as a whole: its loop, configuration, store, keys, API server
+ * and worker, and the in-memory picture of the state machine
+ *   no assignment -> assignment loaded -> session open -> session closed
+ * that the store holds durably. The picture is rebuilt from the store at
+ * start and changed only after the store has committed, so a crash between
+ * the two loses nothing.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-event.h>
+
+#include "conf.h"
+#include "retas-keys.h"
+#include "retas-regions.h"
+#include "retas-st.h"
+#include "store.h"
+#include "varlink.h"
+#include "worker.h"
+
+#define RD_INTERFACE "id.go.jambikota.dukcapil.retas"
+#define RD_MAX_PIN_CHECKS 16 /* queued on the worker; more are login.queue-full */
+
+enum rd_phase {
+	RD_PHASE_NO_ASSIGNMENT,
+	RD_PHASE_ASSIGNMENT_LOADED,
+	RD_PHASE_SESSION_OPEN,
+	RD_PHASE_SESSION_CLOSED,
+};
+
+struct rd_daemon {
+	sd_event *event;
+	const struct rd_options *opts;
+	struct rd_config *config;
+	struct rd_store *store;
+	struct retas_sign_keypair device;
+	char device_key_id[17];
+	struct retas_regions *regions; /* NULL when the data file is missing */
+	struct rd_varlink *varlink;
+	struct rd_worker *worker;
+	sd_event_source *idle_timer;
+	int lock_fd;
+
+	/* The current surat tugas, NULL when none. */
+	struct retas_st *st;
+	int64_t assignment_id;
+	char assignment_sha256[65];
+	int64_t assignment_loaded_at;
+
+	/* The logged-in officer, when logged_in. */
+	bool logged_in;
+	struct rd_store_login login;
+
+	/* The latest session of the current assignment, when have_session. */
+	bool have_session;
+	struct rd_store_session session;
+};
+
+/* loop.c: runs the daemon until SIGTERM/SIGINT; takes config. Returns the
+ * process exit status. */
+int rd_daemon_run(const struct rd_options *opts, struct rd_config *config);
+/* Opens (creating) the state directory and the device key in it. */
+int rd_daemon_device_key(const struct rd_config *config, struct retas_sign_keypair *out,
+			 struct retas_error *err);
+
+/* Wall-clock time as the daemon sees it: the system clock plus
+ * clock.offset. Every rule about time uses this. */
+int64_t rd_daemon_now(const struct rd_daemon *d);
+/* Formats ms as RFC 3339 in WIB into buf[RETAS_RFC3339_MAX]. */
+void rd_format_time(int64_t ms, char *buf);
+
+/* state.c */
+enum rd_phase rd_state_phase(const struct rd_daemon *d);
+const char *rd_phase_name(enum rd_phase p);
+/* Rebuilds the in-memory state from the store (at start, after a reload). */
+int rd_state_load(struct rd_daemon *d);
+void rd_state_clear(struct rd_daemon *d);
+/* Index of the officer with this NIP in the current letter, or -1. */
+int rd_state_petugas_index(const struct rd_daemon *d, const char *nip);
+/* When the current login ends for idleness (ms), 0 when never. */
+int64_t rd_state_idle_deadline(const struct rd_daemon *d);
+/* (Re)arms the idle-logout timer for the current login. */
+int rd_state_arm_idle(struct rd_daemon *d);
+/* Ends the current login for idleness, with its audit row. */
+int rd_state_idle_logout(struct rd_daemon *d);

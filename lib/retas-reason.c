@@ -1,0 +1,161 @@
+/*
+ * Reason templates and their rendering. The table is sorted by nothing in
+ * particular and searched linearly: it is short and read once per refusal.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "retas-i18n.h"
+#include "retas-reason.h"
+
+struct reason {
+	const char *id;
+	const char *tmpl;
+};
+
+/* TRANSLATORS: the words in braces ({nip}, {until}, ...) are filled in by
+ * the program; keep them unchanged in the translation. */
+static const struct reason reasons[] = {
+    {"assignment.none",
+     N_("No surat tugas is loaded; load one with 'retas assignment load FILE'.")},
+    {"assignment.no-hq-key",
+     N_("retasd has no head office key to trust (hq.sign_key in retasd.conf), so it cannot "
+	"verify a surat tugas.")},
+    {"assignment.session-open",
+     N_("A session of surat tugas {nomor} is open; close it before loading another letter.")},
+    {"assignment.changed", N_("The surat tugas was replaced during the PIN check; log in again.")},
+    {"st.expired", N_("Surat tugas {nomor} expired at {valid_until}.")},
+    {"st.not-yet-valid", N_("Surat tugas {nomor} is valid only from {valid_from}.")},
+    {"st.other-van", N_("Surat tugas {nomor} is for vehicle {kendaraan}, not for this van.")},
+    {"st.json", N_("The surat tugas does not hold a valid retas.surat-tugas.v1 document.")},
+    {"st.typ", N_("The surat tugas does not hold a valid retas.surat-tugas.v1 document.")},
+    {"st.*", N_("The surat tugas has an invalid field {field}: {detail}")},
+    {"jws.signature",
+     N_("The signature of the surat tugas does not match head office's key: the letter is "
+	"forged or was altered.")},
+    {"jws.alg", N_("The surat tugas is not signed with EdDSA (Ed25519), the only algorithm "
+		   "accepted.")},
+    {"jws.size", N_("The surat tugas is larger than 1 MiB.")},
+    {"jws.format", N_("The file is not a surat tugas (a JWS of type retas-st+jws).")},
+    {"jws.base64", N_("The file is not a surat tugas (a JWS of type retas-st+jws).")},
+    {"jws.header", N_("The file is not a surat tugas (a JWS of type retas-st+jws).")},
+    {"jws.typ", N_("The file is not a surat tugas (a JWS of type retas-st+jws).")},
+    {"jws.trailing", N_("The file is not a surat tugas (a JWS of type retas-st+jws).")},
+    {"jws.crit", N_("The surat tugas uses a JWS extension (crit) that is not understood.")},
+    {"login.unknown-nip", N_("NIP {nip} is not an officer in surat tugas {nomor}.")},
+    {"login.locked", N_("NIP {nip} is locked after too many wrong PINs until {until}.")},
+    {"login.wrong-pin",
+     N_("Wrong PIN for NIP {nip}. Attempts left before a lockout: {remaining}.")},
+    {"login.wrong-pin-locked",
+     N_("Wrong PIN for NIP {nip}. Too many wrong PINs: the NIP is locked until {until}.")},
+    {"login.queue-full", N_("Too many PIN checks are waiting; try again in a moment.")},
+    {"login.required", N_("No officer is logged in; log in with 'retas login NIP' first.")},
+    {"login.idle", N_("The login ended after {minutes} minutes without activity; log in again.")},
+    {"login.other-user",
+     N_("The officer logged in from another user account (uid {uid}); log in again from this "
+	"one.")},
+    {"api.permission",
+     N_("User account {uid} may not change retasd's state; it must belong to group {group}.")},
+    {"session.already-open", N_("A session is already open, since {opened_at}.")},
+    {"session.not-open", N_("No session is open.")},
+    {"preflight.disk",
+     N_("Free space for the store is {free} MiB, below the minimum of {min} MiB.")},
+    {"internal.store", N_("retasd could not write its store ({error}); nothing was changed.")},
+    {"internal.pin-check", N_("retasd could not check the PIN ({error}); try again.")},
+};
+
+const char *retas_reason_template(const char *reason)
+{
+	if (!reason)
+		return NULL;
+	for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
+		if (strcmp(reasons[i].id, reason) == 0)
+			return reasons[i].tmpl;
+	if (strncmp(reason, "st.", 3) == 0)
+		return retas_reason_template("st.*");
+	return NULL;
+}
+
+struct buf {
+	char *p;
+	size_t len, cap;
+	int err;
+};
+
+static void put(struct buf *b, const char *s, size_t n)
+{
+	if (b->err)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 128;
+		char *grown;
+
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		grown = realloc(b->p, cap);
+		if (!grown) {
+			b->err = -ENOMEM;
+			return;
+		}
+		b->p = grown;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+int retas_reason_format(const char *tmpl, json_object *args, char **out)
+{
+	struct buf b = {0};
+	const char *p = tmpl;
+
+	put(&b, "", 0);
+	while (*p) {
+		const char *open = strchr(p, '{'), *close;
+		json_object *v;
+		char name[64];
+		size_t n;
+
+		if (!open) {
+			put(&b, p, strlen(p));
+			break;
+		}
+		put(&b, p, (size_t)(open - p));
+		close = strchr(open, '}');
+		n = close ? (size_t)(close - open - 1) : 0;
+		if (!close || n == 0 || n >= sizeof(name)) {
+			put(&b, open, 1);
+			p = open + 1;
+			continue;
+		}
+		memcpy(name, open + 1, n);
+		name[n] = '\0';
+		if (args && json_object_object_get_ex(args, name, &v) && v &&
+		    !json_object_is_type(v, json_type_object) &&
+		    !json_object_is_type(v, json_type_array)) {
+			const char *s = json_object_get_string(v);
+
+			put(&b, s, strlen(s));
+		} else {
+			put(&b, open, n + 2);
+		}
+		p = close + 1;
+	}
+	if (b.err) {
+		free(b.p);
+		return b.err;
+	}
+	*out = b.p;
+	return 0;
+}
+
+int retas_reason_render(const char *reason, json_object *args, bool translate, char **out)
+{
+	const char *tmpl = retas_reason_template(reason);
+
+	if (!tmpl)
+		return -ENOENT;
+	return retas_reason_format(translate ? _(tmpl) : tmpl, args, out);
+}
