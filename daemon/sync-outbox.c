@@ -50,13 +50,15 @@ static int step_done(sqlite3_stmt *st)
 	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : rd_store_errno(rc);
 }
 
-static int outbox_dir(struct rd_daemon *d, char *buf, size_t size)
+static int outbox_dir(struct rd_daemon *d, char *buf, size_t size, bool create)
 {
 	int n = snprintf(buf, size, "%s/" OUTBOX_DIR, d->config->state_dir);
 
 	if (n < 0 || (size_t)n >= size)
 		return -ENAMETOOLONG;
-	if (mkdir(buf, 0700) < 0 && errno != EEXIST)
+	/* Made with the first batch only: an idle van's state directory holds
+	 * nothing of sync. */
+	if (create && mkdir(buf, 0700) < 0 && errno != EEXIST)
 		return -errno;
 	return 0;
 }
@@ -64,7 +66,7 @@ static int outbox_dir(struct rd_daemon *d, char *buf, size_t size)
 static int batch_path(struct rd_daemon *d, const char *batch_id, char *buf, size_t size)
 {
 	char dir[400];
-	int r = outbox_dir(d, dir, sizeof(dir)), n;
+	int r = outbox_dir(d, dir, sizeof(dir), false), n;
 
 	if (r < 0)
 		return r;
@@ -458,7 +460,7 @@ int rd_outbox_stage(struct rd_daemon *d, struct rd_outbox_batch *out, struct ret
 	snprintf(b.device_id, sizeof(b.device_id), "%s", m->device_id);
 	b.size = (int64_t)len;
 	b.n_records = (int64_t)sg.n;
-	r = outbox_dir(d, dir, sizeof(dir));
+	r = outbox_dir(d, dir, sizeof(dir), true);
 	if (r == 0)
 		r = batch_path(d, b.batch_id, b.path, sizeof(b.path));
 	if (r == 0)
@@ -768,7 +770,7 @@ void rd_outbox_tidy(struct rd_daemon *d)
 	struct dirent *e;
 	bool have = rd_outbox_pending(d, &b) == 0;
 
-	if (outbox_dir(d, dir, sizeof(dir)) < 0 || !(dh = opendir(dir)))
+	if (outbox_dir(d, dir, sizeof(dir), false) < 0 || !(dh = opendir(dir)))
 		return;
 	while ((e = readdir(dh))) {
 		char want[64];
