@@ -22,6 +22,10 @@ extern const struct cli_cmd_entry cli_cmd_devices_test_signature_entry;
 extern const struct cli_cmd_entry cli_cmd_students_import_entry;
 extern const struct cli_cmd_entry cli_cmd_students_list_entry;
 extern const struct cli_cmd_entry cli_cmd_students_absent_entry;
+extern const struct cli_cmd_entry cli_cmd_queue_entry;
+extern const struct cli_cmd_entry cli_cmd_sync_entry;
+extern const struct cli_cmd_entry cli_cmd_sync_export_entry;
+extern const struct cli_cmd_entry cli_cmd_sync_import_receipt_entry;
 
 const struct cli_cmd_entry *const cli_commands[] = {
 	&cli_cmd_help_entry,
@@ -42,5 +46,9 @@ const struct cli_cmd_entry *const cli_commands[] = {
 	&cli_cmd_students_import_entry,
 	&cli_cmd_students_list_entry,
 	&cli_cmd_students_absent_entry,
+	&cli_cmd_queue_entry,
+	&cli_cmd_sync_entry,
+	&cli_cmd_sync_export_entry,
+	&cli_cmd_sync_import_receipt_entry,
 	NULL,
 };

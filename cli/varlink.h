@@ -31,6 +31,16 @@ struct cli_reply {
 int cli_call(struct cli_ctx *ctx, const char *method, json_object *params, struct cli_reply *out);
 void cli_reply_clear(struct cli_reply *r);
 
+/* Called for each reply of a stream but the last (borrowed). */
+typedef void (*cli_more_fn)(void *userdata, json_object *params);
+/*
+ * cli_call with "more": every reply that continues goes to fn, the last
+ * one to *out. The deadline (CLI_CALL_TIMEOUT_MS) runs from the latest
+ * reply, so a long stream that keeps talking is not cut.
+ */
+int cli_call_more(struct cli_ctx *ctx, const char *method, json_object *params, cli_more_fn fn,
+		  void *userdata, struct cli_reply *out);
+
 /* Prints the answer as one line of JSON (for --json). */
 void cli_print_json(const struct cli_reply *r);
 

@@ -32,6 +32,10 @@ const struct rd_method *const rd_api_methods[] = {
     &rd_api_mark_absent,
     &rd_api_enroll_begin,
     &rd_api_enroll_abort,
+    &rd_api_sync,
+    &rd_api_sync_export,
+    &rd_api_sync_import_receipt,
+    &rd_api_queue,
     NULL,
 };
 

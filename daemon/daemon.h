@@ -62,6 +62,8 @@ struct rd_daemon {
 	/* The enrolment in progress, NULL when none (enrol.h). */
 	struct rd_enrolment *enrol;
 	bool enrol_checking; /* EnrollBegin's device check is on the worker */
+
+	struct rd_sync *sync; /* uploads to head office (sync.h) */
 };
 
 /* loop.c: runs the daemon until SIGTERM/SIGINT; takes config. Returns the

@@ -227,6 +227,29 @@ int rd_call_error(struct rd_call *call, const char *error, json_object *params)
 	return 0;
 }
 
+int rd_call_continue(struct rd_call *call, json_object *params)
+{
+	struct rd_conn *c = call->conn;
+	json_object *msg;
+
+	if (!c || c->dead || call->oneway) {
+		json_object_put(params);
+		return -EPIPE;
+	}
+	msg = json_object_new_object();
+	if (!msg) {
+		json_object_put(params);
+		return -ENOMEM;
+	}
+	json_object_object_add(msg, "parameters", params ? params : json_object_new_object());
+	json_object_object_add(msg, "continues", json_object_new_boolean(1));
+	conn_send(c, msg);
+	if (c->dead)
+		return -EPIPE;
+	conn_update(c);
+	return 0;
+}
+
 static json_object *one_param(const char *key, const char *value)
 {
 	json_object *p = json_object_new_object();
@@ -388,6 +411,7 @@ static void handle_message(struct rd_conn *c, const char *text, size_t len)
 	call->params = params;
 	call->peer = c->peer;
 	call->oneway = oneway;
+	call->more = more;
 	call->userdata = v->cfg.userdata;
 	c->busy = true;
 
