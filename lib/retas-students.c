@@ -43,45 +43,6 @@ struct reader {
 	char delim;
 };
 
-static bool utf8_valid(const unsigned char *s, size_t len)
-{
-	size_t i = 0;
-
-	while (i < len) {
-		unsigned char c = s[i];
-		size_t n;
-		uint32_t cp;
-
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if ((c & 0xe0) == 0xc0) {
-			n = 1;
-			cp = c & 0x1f;
-		} else if ((c & 0xf0) == 0xe0) {
-			n = 2;
-			cp = c & 0x0f;
-		} else if ((c & 0xf8) == 0xf0) {
-			n = 3;
-			cp = c & 0x07;
-		} else {
-			return false;
-		}
-		for (size_t k = 1; k <= n; k++) {
-			if (i + k >= len || (s[i + k] & 0xc0) != 0x80)
-				return false;
-			cp = (cp << 6) | (s[i + k] & 0x3f);
-		}
-		/* Overlong forms, surrogates and values past U+10FFFF. */
-		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-		    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-			return false;
-		i += n + 1;
-	}
-	return true;
-}
-
 static void row_clear(struct row *r)
 {
 	for (size_t i = 0; i < r->n; i++)
@@ -491,7 +452,7 @@ int retas_students_parse(const char *data, size_t len, const struct retas_date *
 		data += 3;
 		len -= 3;
 	}
-	if (!utf8_valid((const unsigned char *)data, len) || memchr(data, '\0', len)) {
+	if (!retas_utf8_valid(data, len, true) || memchr(data, '\0', len)) {
 		r = retas_error_set(err, -EILSEQ, "students.utf8",
 				    N_("the file is not UTF-8 text; save it as CSV UTF-8"));
 		goto out;
