@@ -1,9 +1,13 @@
 # Thin wrapper so the README can say two commands. The real build is meson.
 BUILD ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+# Seconds per fuzz target: a short run in `make check`, a long one in `make fuzz`.
+FUZZ_CHECK_SECONDS ?= 6
+FUZZ_SECONDS ?= 600
 MESON_TEST_ARGS ?= --print-errorlogs
 
-.PHONY: all deps build check check-plain check-asan demo bench deb clean
+.PHONY: all deps build check check-plain check-asan check-fuzz fuzz demo bench deb clean
 
 all: build
 
@@ -23,7 +27,8 @@ check: deps
 	@status=0; \
 	$(MAKE) --no-print-directory check-plain || status=1; \
 	$(MAKE) --no-print-directory check-asan || status=1; \
-	./tests/summary $(BUILD) $(ASAN_BUILD) || status=1; \
+	$(MAKE) --no-print-directory check-fuzz || status=1; \
+	./tests/summary $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) || status=1; \
 	exit $$status
 
 check-plain: $(BUILD)/build.ninja
@@ -35,8 +40,16 @@ check-asan: $(ASAN_BUILD)/build.ninja
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		meson test -C $(ASAN_BUILD) $(MESON_TEST_ARGS) --no-suite slow --no-suite nosan
 
+# libFuzzer targets (tests/fuzz) in their own clang build, each run for a
+# bounded time on a copy of its checked-in corpus; skipped without clang.
+check-fuzz:
+	./tests/fuzz/run-fuzz --seconds $(FUZZ_CHECK_SECONDS) $(FUZZ_BUILD)
+
+fuzz:
+	./tests/fuzz/run-fuzz --seconds $(FUZZ_SECONDS) --keep-corpus $(FUZZ_BUILD)
+
 demo: build
-	./tests/demo/run-demo $(BUILD)
+	python3 tests/demo/demo.py $(BUILD)
 
 bench: build
 	meson test -C $(BUILD) --benchmark --verbose
@@ -47,4 +60,4 @@ deb: deps
 	./packaging/build-deb build-deb
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) build-deb
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) build-deb

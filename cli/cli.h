@@ -6,6 +6,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "retas-i18n.h"
 
@@ -44,5 +45,11 @@ bool cli_wants_help(const struct cli_cmd_entry *e, int argc, char **argv);
 void cli_print_help(const struct cli_cmd_entry *e);
 /* Prints "retas: MESSAGE" to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Reads at most cap bytes of path ("-": standard input) into a new
+ * NUL-terminated buffer (caller frees); *len tells how many. A file longer
+ * than cap is cut at cap: pass one more than the largest size you accept
+ * to tell an oversize file from one that fits. */
+int cli_read_file(const char *path, size_t cap, char **out, size_t *len);
 
 extern const struct cli_cmd_entry *const cli_commands[];

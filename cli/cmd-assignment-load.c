@@ -17,6 +17,22 @@
 #include "retas-util.h"
 #include "varlink.h"
 
+/* The whole file, up to a little more than the JWS limit so that an
+ * oversize letter reaches the daemon and is refused with its reason. */
+static int read_file(const char *path, char **out)
+{
+	_cleanup_(freep) char *buf = NULL;
+	size_t n;
+	int r = cli_read_file(path, RETAS_JWS_MAX_LEN + 3, &buf, &n);
+
+	if (r < 0)
+		return r;
+	if (strlen(buf) != n)
+		return -EINVAL; /* a NUL inside: not a letter, and not sendable */
+	*out = steal_ptr(buf);
+	return 0;
+}
+
 static int cmd_assignment_load_exec(struct cli_ctx *ctx, int argc, char **argv);
 
 const struct cli_cmd_entry cli_cmd_assignment_load_entry = {
@@ -30,38 +46,6 @@ const struct cli_cmd_entry cli_cmd_assignment_load_entry = {
 	       "the officer of the old letter out.\n"),
     .exec = cmd_assignment_load_exec,
 };
-
-/* The whole file, up to a little more than the JWS limit so that an
- * oversize letter reaches the daemon and is refused with its reason. */
-static int read_file(const char *path, char **out)
-{
-	size_t cap = RETAS_JWS_MAX_LEN + 3, n = 0;
-	_cleanup_(closep) int fd = -1;
-	_cleanup_(freep) char *buf = NULL;
-
-	fd = streq(path, "-") ? dup(STDIN_FILENO) : open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return -errno;
-	buf = malloc(cap + 1);
-	if (!buf)
-		return -ENOMEM;
-	while (n < cap) {
-		ssize_t got = read(fd, buf + n, cap - n);
-
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0)
-			return -errno;
-		if (got == 0)
-			break;
-		n += (size_t)got;
-	}
-	buf[n] = '\0';
-	if (strlen(buf) != n)
-		return -EINVAL; /* a NUL inside: not a letter, and not sendable */
-	*out = steal_ptr(buf);
-	return 0;
-}
 
 static int cmd_assignment_load_exec(struct cli_ctx *ctx, int argc, char **argv)
 {

@@ -126,30 +126,12 @@ static int key_from_config(const struct cli_cmd_entry *e, const char *path, uint
  * file is refused by the verifier with its reason). */
 static int read_letter(const char *path, char **out, size_t *outlen)
 {
-	size_t cap = RETAS_JWS_MAX_LEN + 3, n = 0;
-	_cleanup_(closep) int fd = -1;
 	_cleanup_(freep) char *buf = NULL;
-	int r;
+	size_t n;
+	int r = cli_read_file(path, RETAS_JWS_MAX_LEN + 3, &buf, &n);
 
-	fd = streq(path, "-") ? dup(STDIN_FILENO) : open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return -errno;
-	buf = malloc(cap + 1);
-	if (!buf)
-		return -ENOMEM;
-	while (n < cap) {
-		ssize_t got = read(fd, buf + n, cap - n);
-
-		if (got < 0) {
-			if (errno == EINTR)
-				continue;
-			r = -errno;
-			return r;
-		}
-		if (got == 0)
-			break;
-		n += (size_t)got;
-	}
+	if (r < 0)
+		return r;
 	/* One line ending, as editors and `echo` write it, is not part of
 	 * the token. */
 	if (n && buf[n - 1] == '\n') {

@@ -126,8 +126,8 @@ static void quiet_progress(json_object *p, void *userdata)
 static int step(struct enroll *en, const char *method, json_object *params, cli_progress_fn fn,
 		struct cli_reply *reply)
 {
-	int r = cli_call_more(en->ctx, method, params, CAPTURE_TIMEOUT_MS, fn, en, &interrupted,
-			      reply);
+	int r = cli_call_stream(en->ctx, method, params, CAPTURE_TIMEOUT_MS, fn, en, &interrupted,
+				reply);
 
 	if (r == CLI_EXIT_OK && reply->error) {
 		r = cli_report_error(reply);

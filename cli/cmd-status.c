@@ -61,6 +61,15 @@ static void print_status(json_object *p)
 	if (!json_object_get_boolean(json_object_object_get(p, "hq_key")))
 		printf(_("Warning: retasd has no head office key (hq.sign_key); it cannot load a "
 			 "surat tugas.\n"));
+	if (json_object_object_get_ex(p, "sync", &s)) {
+		const char *phase = cli_str(s, "phase");
+
+		if (*cli_str(s, "last_contact"))
+			printf(_("Sync: %s; last contact with head office %s: %s\n"), phase,
+			       cli_time(cli_str(s, "last_contact"), t1), cli_str(s, "last_outcome"));
+		else
+			printf(_("Sync: %s; no contact with head office yet\n"), phase);
+	}
 	printf(_("Device key: %s\n"), cli_str(p, "device_key_id"));
 	printf(_("Clock: %s\n"), cli_time(cli_str(p, "now"), t1));
 }

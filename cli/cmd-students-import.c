@@ -17,6 +17,23 @@
 
 #define IMPORT_MAX_BYTES (1000u * 1000u)
 
+static int read_file(const char *path, char **out, size_t *len)
+{
+	_cleanup_(freep) char *buf = NULL;
+	size_t n;
+	int r = cli_read_file(path, IMPORT_MAX_BYTES + 1, &buf, &n);
+
+	if (r < 0)
+		return r;
+	if (n > IMPORT_MAX_BYTES)
+		return -EFBIG;
+	if (strlen(buf) != n)
+		return -EINVAL;
+	*out = steal_ptr(buf);
+	*len = n;
+	return 0;
+}
+
 static int cmd_students_import_exec(struct cli_ctx *ctx, int argc, char **argv);
 
 const struct cli_cmd_entry cli_cmd_students_import_entry = {
@@ -30,39 +47,6 @@ const struct cli_cmd_entry cli_cmd_students_import_entry = {
 	       "imported. --dry-run checks without importing.\n"),
     .exec = cmd_students_import_exec,
 };
-
-static int read_file(const char *path, char **out, size_t *len)
-{
-	_cleanup_(closep) int fd = -1;
-	_cleanup_(freep) char *buf = NULL;
-	size_t n = 0, cap = IMPORT_MAX_BYTES + 1;
-
-	fd = streq(path, "-") ? dup(STDIN_FILENO) : open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return -errno;
-	buf = malloc(cap + 1);
-	if (!buf)
-		return -ENOMEM;
-	while (n < cap) {
-		ssize_t got = read(fd, buf + n, cap - n);
-
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0)
-			return -errno;
-		if (got == 0)
-			break;
-		n += (size_t)got;
-	}
-	if (n > IMPORT_MAX_BYTES)
-		return -EFBIG;
-	buf[n] = '\0';
-	if (strlen(buf) != n)
-		return -EINVAL;
-	*out = steal_ptr(buf);
-	*len = n;
-	return 0;
-}
 
 static int cmd_students_import_exec(struct cli_ctx *ctx, int argc, char **argv)
 {

@@ -25,6 +25,10 @@ extern const struct cli_cmd_entry cli_cmd_students_absent_entry;
 extern const struct cli_cmd_entry cli_cmd_enroll_entry;
 extern const struct cli_cmd_entry cli_cmd_receipt_entry;
 extern const struct cli_cmd_entry cli_cmd_report_entry;
+extern const struct cli_cmd_entry cli_cmd_queue_entry;
+extern const struct cli_cmd_entry cli_cmd_sync_entry;
+extern const struct cli_cmd_entry cli_cmd_sync_export_entry;
+extern const struct cli_cmd_entry cli_cmd_sync_import_receipt_entry;
 
 const struct cli_cmd_entry *const cli_commands[] = {
 	&cli_cmd_help_entry,
@@ -48,5 +52,9 @@ const struct cli_cmd_entry *const cli_commands[] = {
 	&cli_cmd_enroll_entry,
 	&cli_cmd_receipt_entry,
 	&cli_cmd_report_entry,
+	&cli_cmd_queue_entry,
+	&cli_cmd_sync_entry,
+	&cli_cmd_sync_export_entry,
+	&cli_cmd_sync_import_receipt_entry,
 	NULL,
 };

@@ -217,9 +217,9 @@ static void reply_fill(json_object *reply, struct cli_reply *out)
 	out->params = v;
 }
 
-int cli_call_more(struct cli_ctx *ctx, const char *method, json_object *params, int64_t timeout_ms,
-		  cli_progress_fn progress, void *userdata, const volatile int *stop,
-		  struct cli_reply *out)
+int cli_call_stream(struct cli_ctx *ctx, const char *method, json_object *params,
+		    int64_t timeout_ms, cli_progress_fn progress, void *userdata,
+		    const volatile int *stop, struct cli_reply *out)
 {
 	int64_t deadline = retas_time_mono_ms() + CLI_CALL_TIMEOUT_MS;
 	json_object *call = json_object_new_object(), *reply, *v;
@@ -401,4 +401,99 @@ int cli_finish(struct cli_ctx *ctx, const struct cli_reply *r, bool *print)
 		return cli_report_error(r);
 	*print = true;
 	return CLI_EXIT_OK;
+}
+
+int cli_call_more(struct cli_ctx *ctx, const char *method, json_object *params, cli_more_fn fn,
+		  void *userdata, struct cli_reply *out)
+{
+	int64_t deadline = retas_time_mono_ms() + CLI_CALL_TIMEOUT_MS;
+	json_object *call = json_object_new_object(), *reply = NULL, *v;
+	_cleanup_(closep) int fd = -1;
+	_cleanup_(freep) char *buf = NULL;
+	size_t len = 0, cap = 0;
+	char name[256];
+	const char *req;
+	int r;
+
+	if (strchr(method, '.'))
+		snprintf(name, sizeof(name), "%s", method);
+	else
+		snprintf(name, sizeof(name), "%s.%s", CLI_INTERFACE, method);
+	json_object_object_add(call, "method", json_object_new_string(name));
+	json_object_object_add(call, "more", json_object_new_boolean(1));
+	if (params)
+		json_object_object_add(call, "parameters", params);
+	req = json_object_to_json_string_ext(call, JSON_C_TO_STRING_PLAIN);
+	r = connect_socket(ctx->socket_path, deadline, &fd);
+	if (r == 0)
+		r = send_all(fd, req, strlen(req) + 1, deadline);
+	json_object_put(call);
+	if (r < 0)
+		return unreachable(ctx, r);
+	for (;;) {
+		char *nul = len ? memchr(buf, '\0', len) : NULL;
+		ssize_t n;
+
+		if (nul) {
+			size_t mlen = (size_t)(nul - buf);
+			bool continues;
+
+			reply = NULL;
+			if (retas_json_parse(buf, mlen, &reply) < 0 ||
+			    !json_object_is_type(reply, json_type_object)) {
+				json_object_put(reply);
+				cli_error(_("retasd at %s answered with something that is not "
+					    "varlink"),
+					  ctx->socket_path);
+				return CLI_EXIT_UNREACHABLE;
+			}
+			memmove(buf, nul + 1, len - mlen - 1);
+			len -= mlen + 1;
+			continues = json_object_object_get_ex(reply, "continues", &v) &&
+				    json_object_get_boolean(v);
+			if (!json_object_object_get_ex(reply, "parameters", &v) ||
+			    !json_object_is_type(v, json_type_object)) {
+				v = json_object_new_object();
+				json_object_object_add(reply, "parameters", v);
+			}
+			if (continues && !json_object_object_get_ex(reply, "error", NULL)) {
+				fn(userdata, v);
+				json_object_put(reply);
+				deadline = retas_time_mono_ms() + CLI_CALL_TIMEOUT_MS;
+				continue;
+			}
+			out->msg = reply;
+			out->params = v;
+			out->error = NULL;
+			if (json_object_object_get_ex(reply, "error", &v) &&
+			    json_object_is_type(v, json_type_string))
+				out->error = json_object_get_string(v);
+			return CLI_EXIT_OK;
+		}
+		if (cap - len < 4096) {
+			char *grown;
+
+			if (cap >= MAX_REPLY)
+				return unreachable(ctx, -EMSGSIZE);
+			cap = cap ? cap * 2 : 8192;
+			grown = realloc(buf, cap);
+			if (!grown)
+				return unreachable(ctx, -ENOMEM);
+			buf = grown;
+		}
+		n = recv(fd, buf + len, cap - len, 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN)
+				return unreachable(ctx, -errno);
+			r = wait_fd(fd, POLLIN, deadline);
+			if (r < 0)
+				return unreachable(ctx, r);
+			continue;
+		}
+		if (n == 0)
+			return unreachable(ctx, -ECONNRESET);
+		len += (size_t)n;
+	}
 }

@@ -2,6 +2,7 @@
  * connect. Answers from memory, so it costs no disk access. */
 #include "api.h"
 #include "config.h"
+#include "sync.h"
 
 static int status(struct rd_call *call)
 {
@@ -20,6 +21,19 @@ static int status(struct rd_call *call)
 		json_object_object_add(p, "login", v);
 	if ((v = rd_api_session(d)))
 		json_object_object_add(p, "session", v);
+	{
+		struct rd_sync_progress sp;
+		const char *outcome;
+		int64_t last;
+
+		rd_sync_status(d->sync, &sp, &last, &outcome);
+		v = rd_api_sync_progress(&sp);
+		if (last) {
+			json_object_object_add(v, "last_contact", rd_api_time(last));
+			json_object_object_add(v, "last_outcome", json_object_new_string(outcome));
+		}
+		json_object_object_add(p, "sync", v);
+	}
 	return rd_call_reply(call, p);
 }
 

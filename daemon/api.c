@@ -41,6 +41,10 @@ const struct rd_method *const rd_api_methods[] = {
     &rd_api_enroll_commit,
     &rd_api_receipt,
     &rd_api_report,
+    &rd_api_sync,
+    &rd_api_sync_export,
+    &rd_api_sync_import_receipt,
+    &rd_api_queue,
     NULL,
 };
 

@@ -36,6 +36,10 @@ extern const struct rd_method rd_api_clear_signature;
 extern const struct rd_method rd_api_enroll_commit;
 extern const struct rd_method rd_api_receipt;
 extern const struct rd_method rd_api_report;
+extern const struct rd_method rd_api_sync;
+extern const struct rd_method rd_api_sync_export;
+extern const struct rd_method rd_api_sync_import_receipt;
+extern const struct rd_method rd_api_queue;
 
 /* Every method, NULL-terminated: what the server dispatches on. */
 extern const struct rd_method *const rd_api_methods[];
@@ -91,4 +95,7 @@ json_object *rd_api_session(const struct rd_daemon *d);
 struct rd_student;
 struct retas_date;
 /* A Student of the interface, ages taken on date. */
+struct rd_sync_progress;
+/* A SyncProgress of the interface (api-sync.c). */
+json_object *rd_api_sync_progress(const struct rd_sync_progress *p);
 json_object *rd_api_student(const struct rd_student *s, const struct retas_date *date);

@@ -22,6 +22,8 @@ enum key_type {
 	KEY_INT,    /* a whole number in [min, max] */
 	KEY_KEY32,  /* base64url of a 32-byte public key */
 	KEY_LEVEL,  /* a log level name */
+	KEY_URL,    /* an http(s):// URL up to 255 bytes */
+	KEY_PIN,    /* CURLOPT_PINNEDPUBLICKEY: sha256//<base64>[;sha256//...] */
 };
 
 struct key_def {
@@ -62,6 +64,16 @@ static const struct key_def keys[] = {
     INT(fingerprint_quality, "fingerprint.quality_threshold", 0, 100, "points"),
     INT(fingerprint_retries, "fingerprint.retries", 0, 20, "presses"),
     INT(fingerprint_timeout_s, "fingerprint.timeout", 1, 600, "seconds"),
+    STR(sync_url, "sync.url", KEY_URL),
+    INT(sync_auto, "sync.auto", 0, 1, "(0 or 1)"),
+    INT(sync_chunk_kib, "sync.chunk_size", 16, 64 * 1024, "KiB"),
+    INT(sync_batch_mib, "sync.batch_size", 1, 1024, "MiB"),
+    INT(sync_retention_s, "sync.retention", 0, 10LL * 365 * 86400, "seconds"),
+    STR(sync_ca_file, "sync.ca_file", KEY_PATH),
+    STR(sync_pinned_key, "sync.pinned_key", KEY_PIN),
+    INT(sync_backoff_base_ms, "sync.backoff_base", 10, 3600000, "milliseconds"),
+    INT(sync_backoff_cap_ms, "sync.backoff_cap", 10, 86400000, "milliseconds"),
+    INT(sync_allow_http, "sync.allow_http", 0, 1, "(0 or 1)"),
 };
 
 static const struct key_def *find_key(const char *name)
@@ -94,6 +106,12 @@ int rd_config_new(struct rd_config **out)
 	c->fingerprint_quality = 40;
 	c->fingerprint_retries = 2;
 	c->fingerprint_timeout_s = 30;
+	c->sync_auto = 1;
+	c->sync_chunk_kib = 1024;
+	c->sync_batch_mib = 64;
+	c->sync_retention_s = 30LL * 86400;
+	c->sync_backoff_base_ms = 1000;
+	c->sync_backoff_cap_ms = 300000;
 	*out = c;
 	return 0;
 }
@@ -163,6 +181,22 @@ static int set_value(struct rd_config *c, const struct key_def *k, const char *v
 			return retas_error_set(err, -EINVAL, "config.value",
 					       "%s: expected one of debug, info, notice, warning, "
 					       "err, got '%s'",
+					       k->name, value);
+		break;
+	case KEY_URL:
+		if ((strncmp(value, "https://", 8) != 0 && strncmp(value, "http://", 7) != 0) ||
+		    strlen(value) > 255 || strpbrk(value, " \t\r\n"))
+			return retas_error_set(err, -EINVAL, "config.value",
+					       "%s: expected an https:// URL of at most 255 bytes, "
+					       "got '%s'",
+					       k->name, value);
+		break;
+	case KEY_PIN:
+		if (strncmp(value, "sha256//", 8) != 0 || strlen(value) > 255 ||
+		    strpbrk(value, " \t\r\n"))
+			return retas_error_set(err, -EINVAL, "config.value",
+					       "%s: expected sha256//<base64 of the key's SHA-256>"
+					       "[;sha256//...], got '%s'",
 					       k->name, value);
 		break;
 	case KEY_STRING:

@@ -45,6 +45,18 @@ struct rd_config {
 	int64_t fingerprint_quality;   /* fingerprint.quality_threshold: 0-100 */
 	int64_t fingerprint_retries;   /* fingerprint.retries: presses after the first */
 	int64_t fingerprint_timeout_s; /* fingerprint.timeout: one finger's whole series */
+
+	/* [sync]: uploads to head office (daemon/sync.c) */
+	char *sync_url;		      /* sync.url: HQ base URL; else hq.url, else the letter's */
+	int64_t sync_auto;	      /* sync.auto: sync by itself when a network appears */
+	int64_t sync_chunk_kib;	      /* sync.chunk_size: bytes per PATCH, in KiB */
+	int64_t sync_batch_mib;	      /* sync.batch_size: the largest batch, in MiB */
+	int64_t sync_retention_s;     /* sync.retention: seconds ciphertext stays after a receipt */
+	char *sync_ca_file;	      /* sync.ca_file: PEM bundle; NULL: the system's */
+	char *sync_pinned_key;	      /* sync.pinned_key: sha256//... */
+	int64_t sync_backoff_base_ms; /* sync.backoff_base */
+	int64_t sync_backoff_cap_ms;  /* sync.backoff_cap */
+	int64_t sync_allow_http;      /* sync.allow_http: plain http:// (loopback tests only) */
 };
 
 /* What the command line said about the configuration; applied again on

@@ -73,6 +73,7 @@ struct rd_daemon {
 	struct cam_worker *cam_worker;
 	sd_event_source *cam_src;
 	struct rd_capture *photo_capture; /* the photo the camera takes now */
+	struct rd_sync *sync; /* uploads to head office (sync.h) */
 };
 
 /* api-capture.c: closes the devices (at exit). */

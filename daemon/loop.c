@@ -27,6 +27,7 @@
 #include "index.h"
 #include "retas-jws.h"
 #include "retas-log.h"
+#include "sync.h"
 
 static int path_in(const struct rd_config *c, const char *name, char *buf, size_t size)
 {
@@ -121,6 +122,7 @@ static void reload(struct rd_daemon *d)
 	 * with the new eyes. */
 	if (rd_state_load(d) < 0)
 		log_error("reload: cannot read the state back from the store");
+	rd_sync_reconfigure(d->sync);
 	log_info("configuration reloaded");
 	(void)sd_notify(0, "READY=1\nSTATUS=Running");
 }
@@ -242,6 +244,11 @@ static int setup(struct rd_daemon *d)
 		log_error("cannot read the state from the store: %s", strerror(-r));
 		return r;
 	}
+	r = rd_sync_new(d, &d->sync);
+	if (r < 0) {
+		log_error("cannot set up sync: %s", strerror(-r));
+		return r;
+	}
 	r = open_socket(d);
 	if (r < 0) {
 		log_error("cannot listen on %s: %s", d->config->socket_path, strerror(-r));
@@ -262,6 +269,7 @@ static void teardown(struct rd_daemon *d)
 	rd_enrolment_free(d->enrol);
 	d->enrol = NULL;
 	rd_capture_free_devices(d);
+	rd_sync_free(d->sync);
 	rd_varlink_free(d->varlink);
 	d->idle_timer = sd_event_source_disable_unref(d->idle_timer);
 	rd_state_clear(d);

@@ -103,6 +103,42 @@ static const char *const migrations[] = {
     "ALTER TABLE record ADD COLUMN token TEXT NOT NULL DEFAULT '';"
     "CREATE UNIQUE INDEX record_one_current ON record (student_id)"
     "  WHERE superseded_by IS NULL AND student_id IS NOT NULL;",
+    /* 3: sync:
+     * the batches staged for head office, which records each carries, the
+     * tus upload's URL and confirmed offset (so a restart resumes the same
+     * upload), the verified receipt, and the last contact with head
+     * office. record.quarantine holds head office's reason for a record it
+     * kept aside; record.purged_at when its ciphertext was dropped after
+     * the retention. */
+    "CREATE TABLE sync_batch ("
+    "  id INTEGER PRIMARY KEY,"
+    "  batch_id TEXT NOT NULL UNIQUE CHECK (length(batch_id) = 36),"
+    "  device_id TEXT NOT NULL,"
+    "  size INTEGER NOT NULL CHECK (size > 0),"
+    "  n_records INTEGER NOT NULL CHECK (n_records >= 0),"
+    "  audit_to INTEGER NOT NULL DEFAULT 0,"
+    "  has_report INTEGER NOT NULL DEFAULT 0 CHECK (has_report IN (0, 1)),"
+    "  created_at INTEGER NOT NULL,"
+    "  state TEXT NOT NULL DEFAULT 'pending'"
+    "    CHECK (state IN ('pending', 'acknowledged', 'rejected')),"
+    "  upload_url TEXT,"
+    "  upload_offset INTEGER NOT NULL DEFAULT 0 CHECK (upload_offset >= 0),"
+    "  reason TEXT,"
+    "  receipt TEXT,"
+    "  settled_at INTEGER);"
+    "CREATE UNIQUE INDEX sync_batch_one_pending ON sync_batch (state) WHERE state = 'pending';"
+    "CREATE TABLE sync_batch_record ("
+    "  batch INTEGER NOT NULL REFERENCES sync_batch (id),"
+    "  record_id TEXT NOT NULL REFERENCES record (id),"
+    "  position INTEGER NOT NULL,"
+    "  PRIMARY KEY (batch, record_id));"
+    "CREATE INDEX sync_batch_record_by_record ON sync_batch_record (record_id);"
+    "ALTER TABLE record ADD COLUMN quarantine TEXT;"
+    "ALTER TABLE record ADD COLUMN purged_at INTEGER;"
+    "CREATE TABLE sync_contact ("
+    "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+    "  at INTEGER NOT NULL,"
+    "  outcome TEXT NOT NULL);",
 };
 
 int rd_store_latest_version(void)

@@ -223,11 +223,30 @@ int rd_call_reply(struct rd_call *call, json_object *params)
 
 int rd_call_notify(struct rd_call *call, json_object *params)
 {
-	json_object *msg;
+	int r;
 
-	if (!call->more || !call->conn || call->conn->dead) {
+	if (!call->more) {
 		json_object_put(params);
 		return 0;
+	}
+	r = rd_call_continue(call, params);
+	return r == -EPIPE ? 0 : r;
+}
+
+int rd_call_error(struct rd_call *call, const char *error, json_object *params)
+{
+	finish(call, make_error(error, params));
+	return 0;
+}
+
+int rd_call_continue(struct rd_call *call, json_object *params)
+{
+	struct rd_conn *c = call->conn;
+	json_object *msg;
+
+	if (!c || c->dead || call->oneway) {
+		json_object_put(params);
+		return -EPIPE;
 	}
 	msg = json_object_new_object();
 	if (!msg) {
@@ -235,18 +254,11 @@ int rd_call_notify(struct rd_call *call, json_object *params)
 		return -ENOMEM;
 	}
 	json_object_object_add(msg, "parameters", params ? params : json_object_new_object());
-	json_object_object_add(msg, "continues", json_object_new_boolean(true));
-	return conn_send(call->conn, msg);
-}
-
-bool rd_call_peer_gone(const struct rd_call *call)
-{
-	return !call->conn || call->conn->dead;
-}
-
-int rd_call_error(struct rd_call *call, const char *error, json_object *params)
-{
-	finish(call, make_error(error, params));
+	json_object_object_add(msg, "continues", json_object_new_boolean(1));
+	conn_send(c, msg);
+	if (c->dead)
+		return -EPIPE;
+	conn_update(c);
 	return 0;
 }
 

@@ -70,7 +70,7 @@ struct rd_call {
 	json_object *params;  /* borrowed from request; an object, maybe empty */
 	struct rd_peer peer;
 	bool oneway;
-	bool more;	/* the caller asked for continued replies ("more": true) */
+	bool more;	/* the caller asked for a stream of replies */
 	void *userdata; /* the server's */
 };
 
@@ -109,15 +109,15 @@ void rd_varlink_set_max_connections(struct rd_varlink *v, unsigned max);
  * closed instead.
  */
 int rd_call_reply(struct rd_call *call, json_object *params);
-/* Sends one continued reply ("continues": true) with params (taken) and
- * keeps the call open; dropped when the caller did not ask for "more" or
- * has gone. The call still ends with rd_call_reply or rd_call_error. */
+/* rd_call_continue for progress the caller may not want: dropped when it
+ * did not ask for "more" or has gone. */
 int rd_call_notify(struct rd_call *call, json_object *params);
-/* True once the caller's connection has closed (a pending call then only
- * waits to be answered into the void). */
-bool rd_call_peer_gone(const struct rd_call *call);
 /* Answers with a varlink error: error is its full name ("org.varlink.
  * service.InvalidParameter"), params (taken, may be NULL) its parameters. */
 int rd_call_error(struct rd_call *call, const char *error, json_object *params);
+/* One reply of a stream ("continues": true) to a call made with more;
+ * the call stays open. params taken. Returns 0, or -EPIPE when the peer
+ * has gone (the caller then ends the call with rd_call_reply). */
+int rd_call_continue(struct rd_call *call, json_object *params);
 /* The full method name of the call ("id.go.jambikota.dukcapil.retas.Status"). */
 void rd_call_method_name(const struct rd_call *call, char *buf, size_t size);

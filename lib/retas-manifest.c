@@ -377,6 +377,7 @@ int retas_manifest_parse(const char *payload, size_t len, struct retas_manifest 
 	_cleanup_(retas_manifest_freep) struct retas_manifest *m = NULL;
 	_cleanup_(json_object_putp) json_object *root = NULL;
 	json_object *arr, *report;
+	struct retas_date created;
 	const char *s;
 	uint8_t id[16];
 	int r;
@@ -409,6 +410,13 @@ int retas_manifest_parse(const char *payload, size_t len, struct retas_manifest 
 		return retas_error_set(err, -EINVAL, "manifest.created",
 				       N_("The manifest's created time is missing or not RFC 3339 "
 					  "with an offset."));
+	/* retas_manifest_to_json writes it in WIB: a date outside years
+	 * 1-9999 there would be written as a time no parser takes back. */
+	retas_date_from_ms(m->created_ms, RETAS_WIB_OFFSET_MIN, &created);
+	if (created.year < 1 || created.year > 9999)
+		return retas_error_set(err, -EINVAL, "manifest.created",
+				       N_("The manifest's created time lies outside the years "
+					  "0001-9999 in WIB (+07:00)."));
 	if (retas_json_get_array(root, "records", &arr) < 0)
 		return retas_error_set(err, -EINVAL, "manifest.records",
 				       N_("The manifest has no records array."));

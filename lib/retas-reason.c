@@ -30,6 +30,10 @@ static const struct reason reasons[] = {
     {"st.other-van", N_("Surat tugas {nomor} is for vehicle {kendaraan}, not for this van.")},
     {"st.json", N_("The surat tugas does not hold a valid retas.surat-tugas.v1 document.")},
     {"st.typ", N_("The surat tugas does not hold a valid retas.surat-tugas.v1 document.")},
+    {"sync.export-dir", N_("{dir} is not a directory retasd can write the batch to.")},
+    {"sync.export", N_("The batch could not be written to {dir}: {detail}")},
+    {"sync.stage", N_("No batch could be prepared for head office: {detail}")},
+    {"sync.receipt", N_("The receipt was refused ({detail}); the records stay pending.")},
     {"st.*", N_("The surat tugas has an invalid field {field}: {detail}")},
     {"jws.signature",
      N_("The signature of the surat tugas does not match head office's key: the letter is "

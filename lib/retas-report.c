@@ -143,48 +143,14 @@ const char *retas_device_label(const char *device)
 
 bool retas_report_text_ok(const char *s, size_t max, bool allow_empty)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t len, i = 0;
+	size_t len;
 
 	if (!s)
 		return false;
 	len = strnlen(s, max + 1);
 	if (len > max || (len == 0 && !allow_empty))
 		return false;
-	while (i < len) {
-		unsigned char c = p[i];
-		size_t n;
-		uint32_t cp;
-
-		if (c < 0x80) {
-			if (c < 0x20 || c == 0x7f)
-				return false;
-			i++;
-			continue;
-		}
-		if ((c & 0xe0) == 0xc0) {
-			n = 1;
-			cp = c & 0x1f;
-		} else if ((c & 0xf0) == 0xe0) {
-			n = 2;
-			cp = c & 0x0f;
-		} else if ((c & 0xf8) == 0xf0) {
-			n = 3;
-			cp = c & 0x07;
-		} else {
-			return false;
-		}
-		for (size_t k = 1; k <= n; k++) {
-			if (i + k >= len || (p[i + k] & 0xc0) != 0x80)
-				return false;
-			cp = (cp << 6) | (p[i + k] & 0x3f);
-		}
-		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-		    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff || (cp >= 0x80 && cp < 0xa0))
-			return false;
-		i += n + 1;
-	}
-	return true;
+	return retas_utf8_valid(s, len, false);
 }
 
 /* A NUL-terminated array member: the NUL must be inside the array. */

@@ -408,6 +408,7 @@ int retas_st_parse(const char *json, size_t len, const struct retas_regions *reg
 {
 	_cleanup_(json_object_putp) json_object *root = NULL;
 	_cleanup_(retas_st_freep) struct retas_st *st = NULL;
+	struct retas_date until_date;
 	const char *s = NULL;
 	int until_off = 0;
 	int r;
@@ -454,6 +455,16 @@ int retas_st_parse(const char *json, size_t len, const struct retas_regions *reg
 		r = fail(-EINVAL, err, "st.valid_until",
 			 N_("The surat tugas field \"valid_until\" is not an RFC 3339 time with "
 			    "an offset."));
+		goto out;
+	}
+	/* retas_st_to_json writes valid_until at valid_from's offset: an
+	 * instant whose date there lies outside years 1-9999 would be written
+	 * as a time no parser takes back. */
+	retas_date_from_ms(st->valid_until, st->valid_offset_min, &until_date);
+	if (until_date.year < 1 || until_date.year > 9999) {
+		r = fail(-EINVAL, err, "st.valid_until",
+			 N_("The surat tugas field \"valid_until\" lies outside the years "
+			    "0001-9999 at the offset of \"valid_from\"."));
 		goto out;
 	}
 	if (st->valid_from >= st->valid_until) {

@@ -16,6 +16,10 @@
 #include "retas-students.h"
 #include "retas-util.h"
 
+/* Fields a row may have: the five columns and whatever else a school's
+ * export carries, but not without end. */
+#define MAX_FIELDS 256
+
 enum column { COL_NIK, COL_NAMA, COL_GENDER, COL_BIRTH, COL_KELAS, N_COLUMNS };
 
 static const char *const column_names[N_COLUMNS][6] = {
@@ -39,45 +43,6 @@ struct reader {
 	char delim;
 };
 
-static bool utf8_valid(const unsigned char *s, size_t len)
-{
-	size_t i = 0;
-
-	while (i < len) {
-		unsigned char c = s[i];
-		size_t n;
-		uint32_t cp;
-
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if ((c & 0xe0) == 0xc0) {
-			n = 1;
-			cp = c & 0x1f;
-		} else if ((c & 0xf0) == 0xe0) {
-			n = 2;
-			cp = c & 0x0f;
-		} else if ((c & 0xf8) == 0xf0) {
-			n = 3;
-			cp = c & 0x07;
-		} else {
-			return false;
-		}
-		for (size_t k = 1; k <= n; k++) {
-			if (i + k >= len || (s[i + k] & 0xc0) != 0x80)
-				return false;
-			cp = (cp << 6) | (s[i + k] & 0x3f);
-		}
-		/* Overlong forms, surrogates and values past U+10FFFF. */
-		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-		    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-			return false;
-		i += n + 1;
-	}
-	return true;
-}
-
 static void row_clear(struct row *r)
 {
 	for (size_t i = 0; i < r->n; i++)
@@ -99,7 +64,7 @@ static int row_push(struct row *r, const char *s, size_t len)
 		size_t cap = r->cap ? r->cap * 2 : 8;
 		char **nf;
 
-		if (cap > 256)
+		if (cap > MAX_FIELDS)
 			return -E2BIG;
 		nf = realloc(r->fields, cap * sizeof(*nf));
 		if (!nf)
@@ -116,7 +81,8 @@ static int row_push(struct row *r, const char *s, size_t len)
 
 /*
  * Reads one record into r. Returns 1 when a record was read, 0 at the end
- * of input, -EBADMSG on an unterminated or stray quote.
+ * of input, -EBADMSG on an unterminated or stray quote, -E2BIG on a row of
+ * more than MAX_FIELDS fields.
  */
 static int read_row(struct reader *rd, struct row *r)
 {
@@ -202,6 +168,20 @@ static int read_row(struct reader *rd, struct row *r)
 out:
 	free(buf);
 	return res;
+}
+
+/* The whole-file error for a row read_row could not read (r < 0). */
+static int row_error(int r, const struct row *row, struct retas_error *err)
+{
+	if (r == -EBADMSG)
+		return retas_error_set(
+		    err, -EBADMSG, "students.quote",
+		    N_("line %u: a quote is not closed or stands inside a field"), row->line);
+	if (r == -E2BIG)
+		return retas_error_set(err, -E2BIG, "students.columns",
+				       N_("line %u: the row has more than %d fields"), row->line,
+				       MAX_FIELDS);
+	return r;
 }
 
 /* Trims ASCII white space in place. */
@@ -416,12 +396,8 @@ static int read_header(struct reader *rd, struct row *row, int *col, struct reta
 {
 	int r = read_row(rd, row);
 
-	if (r == -EBADMSG)
-		return retas_error_set(err, -EBADMSG, "students.quote",
-				       N_("line %u: a quote is not closed or stands inside a field"),
-				       row->line);
 	if (r < 0)
-		return r;
+		return row_error(r, row, err);
 	if (r == 0)
 		return retas_error_set(err, -ENODATA, "students.empty", N_("the file is empty"));
 	for (int c = 0; c < N_COLUMNS; c++)
@@ -476,7 +452,7 @@ int retas_students_parse(const char *data, size_t len, const struct retas_date *
 		data += 3;
 		len -= 3;
 	}
-	if (!utf8_valid((const unsigned char *)data, len) || memchr(data, '\0', len)) {
+	if (!retas_utf8_valid(data, len, true) || memchr(data, '\0', len)) {
 		r = retas_error_set(err, -EILSEQ, "students.utf8",
 				    N_("the file is not UTF-8 text; save it as CSV UTF-8"));
 		goto out;
@@ -497,15 +473,10 @@ int retas_students_parse(const char *data, size_t len, const struct retas_date *
 		struct retas_error e = {0};
 
 		r = read_row(&rd, &row);
-		if (r == -EBADMSG) {
-			r = retas_error_set(err, -EBADMSG, "students.quote",
-					    N_("line %u: a quote is not closed or stands inside a "
-					       "field"),
-					    row.line);
+		if (r < 0) {
+			r = row_error(r, &row, err);
 			goto out;
 		}
-		if (r < 0)
-			goto out;
 		if (r == 0)
 			break;
 		if (row_blank(&row))

@@ -5,6 +5,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -59,5 +60,9 @@ static inline int streq(const char *a, const char *b)
 void retas_hex_encode(const uint8_t *in, size_t len, char *out);
 /* Parses exactly 2*len hex digits from in; 0 or -EINVAL. */
 int retas_hex_decode(const char *in, uint8_t *out, size_t len);
+/* True when len bytes are well-formed UTF-8 (no overlong forms, surrogates
+ * or values past U+10FFFF). Unless controls is set, C0 and C1 control
+ * characters and DEL are refused too, as in a name or a title. */
+bool retas_utf8_valid(const void *s, size_t len, bool controls);
 /* Overwrites a secret before it is freed. NULL is a no-op. */
 void retas_free_secret(void *p, size_t len);

@@ -1,7 +1,9 @@
 /*
  * libFuzzer target: the request headers head office parses from vans.
  * The input is split at NUL bytes into Upload-Offset, Upload-Checksum,
- * Upload-Metadata and Retas-Auth values.
+ * Upload-Metadata and Retas-Auth values; a Retas-Auth that parses is
+ * checked against the fixed device key. Besides the sanitizers it asserts
+ * that a refused Retas-Auth names its reason.
  */
 #include <json-c/json.h>
 #include <stddef.h>
@@ -9,27 +11,28 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fuzz-keys.h"
+#include "fuzz-common.h"
 #include "hq-tus-headers.h"
 #include "sync-auth.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	fuzz_keys();
+	return 0;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct fuzz_keys k;
-	static int ready;
+	const struct fuzz_keys *k = fuzz_keys();
+	struct retas_error err = {0};
 	char *copy, *parts[4] = {"", "", "", ""};
 	struct sync_auth a;
 	json_object *meta = NULL;
 	uint8_t sha[32];
 	uint64_t n;
 	size_t i = 0;
+	int r;
 
-	if (!ready) {
-		fuzz_keys(&k);
-		ready = 1;
-	}
 	if (size > 16384)
 		return 0;
 	copy = malloc(size + 1);
@@ -49,8 +52,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)hq_tus_parse_checksum(parts[1], sha);
 	if (hq_tus_parse_metadata(parts[2], &meta) == 0)
 		json_object_put(meta);
-	if (sync_auth_parse(parts[3], strlen(parts[3]), &a, NULL) == 0)
-		(void)sync_auth_verify(&a, "PATCH", "/tus/0123", k.dev_pk, NULL);
+	r = sync_auth_parse(parts[3], strlen(parts[3]), &a, &err);
+	if (r < 0) {
+		FUZZ_CHECK_REFUSAL(r, err);
+	} else {
+		r = sync_auth_verify(&a, "PATCH", "/tus/0123", k->device_pk, &err);
+		if (r < 0)
+			FUZZ_CHECK_REFUSAL(r, err);
+	}
 	free(copy);
 	return 0;
 }

@@ -11,6 +11,7 @@
 #include "retas-b64.h"
 #include "retas-json.h"
 #include "retas-time.h"
+#include "retas-util.h"
 #include "retas-uuid.h"
 
 static void time_date_validity(void **state)
@@ -179,6 +180,30 @@ static void json_parse_strict(void **state)
 			 -EINVAL);
 }
 
+static void utf8_valid_forms(void **state)
+{
+	static const struct {
+		const char *s;
+		bool controls, want;
+	} cases[] = {
+		{"Siti Aminah", false, true},
+		{"Bel\xc3\xa9n \xe2\x82\xac \xf0\x9f\x98\x80", false, true},
+		{"\xc0\xaf", true, false},         /* overlong '/' */
+		{"\xed\xa0\x80", true, false},     /* surrogate */
+		{"\xf4\x90\x80\x80", true, false}, /* past U+10FFFF */
+		{"\xe2\x82", true, false},         /* cut short */
+		{"\x80", true, false},              /* lone continuation */
+		{"a\nb", false, false},
+		{"a\nb", true, true},
+		{"\xc2\x85", false, false},        /* C1 control NEL */
+		{"\x7f", false, false},
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
+		assert_int_equal(retas_utf8_valid(cases[i].s, strlen(cases[i].s), cases[i].controls),
+				 cases[i].want);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -191,6 +216,7 @@ int main(void)
 		cmocka_unit_test(uuid_v7_layout),
 		cmocka_unit_test(b64url_round_trip_and_errors),
 		cmocka_unit_test(json_parse_strict),
+		cmocka_unit_test(utf8_valid_forms),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -305,6 +305,10 @@ static void manifest_parse_each_invalid_field(void **state)
 	    {"created", "\"2026-11-24T07:00:00\"", "manifest.created"},
 	    {"created", "\"2026-11-24\"", "manifest.created"},
 	    {"created", "1795478400000", "manifest.created"},
+	    /* Found by the round-trip check of tests/fuzz/fuzz-manifest: 10000-01-01
+	     * in WIB, which retas_manifest_to_json wrote as "0000-01-01T...". */
+	    {"created", "\"9999-12-31T23:00:00-10:00\"", "manifest.created"},
+	    {"created", "\"0001-01-01T00:00:00+07:01\"", "manifest.created"},
 	    {"records", NULL, "manifest.records"},
 	    {"records", "{}", "manifest.records"},
 	    {"records.1", "7", "manifest.records"},
@@ -380,6 +384,8 @@ static void manifest_parse_accepts_the_edges(void **state)
 	    {"records", "[]"},
 	    {"audit", "[]"},
 	    {"created", "\"2026-11-24T00:00:00.123Z\""},
+	    {"created", "\"9999-12-31T16:59:59.999Z\""},
+	    {"created", "\"0001-01-01T00:00:00+07:00\""},
 	    {"unknown_member", "{\"ignored\":true}"},
 	};
 

@@ -296,6 +296,10 @@ static const struct bad_case bad_cases[] = {
     {"valid_until", NULL, "st.valid_until"},
     {"valid_until", "\"2026-11-24T16:00:00+0700\"", "st.valid_until"},
     {"valid_until", "\"2026-11-24T25:00:00+07:00\"", "st.valid_until"},
+    /* Found by the round-trip check of tests/fuzz/fuzz-st: 10000-01-01 at
+     * valid_from's +07:00, so retas_st_to_json wrote "0000-01-01T16:00:00+07:00". */
+    {"valid_until", "\"9999-12-31T23:00:00-10:00\"", "st.valid_until"},
+    {"valid_until", "\"9999-12-31T17:00:00Z\"", "st.valid_until"},
     {"valid_until", "\"" FROM "\"", "st.window"},
     {"valid_until", "\"2026-11-24T00:00:00Z\"", "st.window"},
     {"sekolah", NULL, "st.sekolah"},
@@ -506,6 +510,20 @@ static void st_round_trip(void **state)
 	free(text);
 	free(again);
 	free(third);
+
+	/* The last instant valid_from's offset can write still comes back. */
+	mutate(o, "valid_until", "\"9999-12-31T16:59:59.999Z\"");
+	text = to_text(o);
+	assert_int_equal(retas_st_parse(text, strlen(text), NULL, &st, &err), 0);
+	assert_int_equal(retas_st_to_json(st, &again), 0);
+	assert_non_null(strstr(again, "\"valid_until\":\"9999-12-31T23:59:59.999+07:00\""));
+	assert_int_equal(retas_st_parse(again, strlen(again), NULL, &st2, &err), 0);
+	assert_int_equal(st2->valid_until, st->valid_until);
+	retas_st_free(st);
+	retas_st_free(st2);
+	free(text);
+	free(again);
+	mutate(o, "valid_until", "\"" UNTIL "\"");
 
 	/* Without alamat, min_age and jari the output has the defaults. */
 	mutate(o, "jari", NULL);

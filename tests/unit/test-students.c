@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -146,14 +147,60 @@ static void students_limits(void **state)
 	assert_string_equal(e.reason, "students.size");
 }
 
+/*
+ * Found by tests/fuzz/fuzz-students: a row of more than 256 fields was
+ * refused with -E2BIG but no reason or message, so the officer was told
+ * nothing. The first input is the fuzzer's, byte for byte (a header row of
+ * 257 fields); then the same past the header, and the largest row taken.
+ */
+static void students_too_many_fields_named(void **state)
+{
+	static const char fuzz_input[] =
+	    ",,,,,,,,,,,,,,$,,,,,,,,$,,,,,,,,,,,,,,,,,,,,,,,,.,,,,,,,,,8,,,,,,,,8,,,,"
+	    "8,,,.,,,,,,,,,,,8,,,,,,,,,,,,,.,,,,.,,,,,,,,8,,,.,,,,.,,,,,,,,,8,,,,,,,,"
+	    "8,,,.,8,,,.,,,,,,,,,,,8,,,.,,,,,,,,,8,,,.,,,,,,,8,,,.,,,,,,8,,,.,,,,,,,8"
+	    ",,,.,,,,.,,,,,,,,,8,,,,,,,,8,,,.,8,,,.,,,,,,,,,,,8,,,.,,,,,,,,,8,,,.,,,,"
+	    ",,,8,,,.";
+	char csv[2048];
+	struct retas_student_list *l = NULL;
+	struct retas_error e = {0};
+	size_t n;
+
+	assert_int_equal(
+	    retas_students_parse(fuzz_input, strlen(fuzz_input), &session, 16, NULL, &l, &e),
+	    -E2BIG);
+	assert_null(l);
+	assert_string_equal(e.reason, "students.columns");
+	assert_string_equal(e.message, "line 1: the row has more than 256 fields");
+
+	n = (size_t)snprintf(csv, sizeof(csv),
+			     "nik,nama,jk,tgl lahir,kelas\n"
+			     "1571011208090001,Budi,L,2009-08-12,XII");
+	for (int i = 5; i < 257; i++)
+		csv[n++] = ',';
+	csv[n] = '\0';
+	memset(&e, 0, sizeof(e));
+	assert_int_equal(retas_students_parse(csv, n, &session, 16, NULL, &l, &e), -E2BIG);
+	assert_null(l);
+	assert_string_equal(e.reason, "students.columns");
+	assert_string_equal(e.message, "line 2: the row has more than 256 fields");
+
+	/* 256 fields is the limit, not past it. */
+	csv[--n] = '\0';
+	assert_int_equal(retas_students_parse(csv, n, &session, 16, NULL, &l, &e), 0);
+	assert_int_equal(l->n_students, 1);
+	retas_student_list_free(l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(students_semicolon_bom_crlf_quotes),
-		cmocka_unit_test(students_row_refusals_name_their_line),
-		cmocka_unit_test(students_quoted_newline_counts_lines),
-		cmocka_unit_test(students_whole_file_errors),
-		cmocka_unit_test(students_limits),
+	    cmocka_unit_test(students_semicolon_bom_crlf_quotes),
+	    cmocka_unit_test(students_row_refusals_name_their_line),
+	    cmocka_unit_test(students_quoted_newline_counts_lines),
+	    cmocka_unit_test(students_whole_file_errors),
+	    cmocka_unit_test(students_limits),
+	    cmocka_unit_test(students_too_many_fields_named),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
