@@ -22,7 +22,7 @@ import tempfile
 
 sys.path.insert(0, os.environ["RD_HARNESS_DIR"])
 from harness import IFACE, RETASD, WAIT, Client, Daemon, DaemonTest, main  # noqa: E402
-from students import CLASS, csv_of  # noqa: E402
+from students import CLASS, Student, csv_of  # noqa: E402
 
 BED = os.environ["UMOCKDEV_BED"]
 OPEN_RECORD = os.environ["OPEN_RECORD"]
@@ -136,7 +136,7 @@ class Enrol(DaemonTest):
 
     def test_enroll_class(self):
         try:
-            self.start("ggg" + "gllg" + "gggg" + "w", sets=["fingerprint.quality_threshold=10",
+            self.start("ggg" + "gllg" + "gggg" + "ggg" + "gggg" + "w", sets=["fingerprint.quality_threshold=10",
                                              "fingerprint.retries=1"])
         except subprocess.CalledProcessError:
             raise
@@ -206,6 +206,27 @@ class Enrol(DaemonTest):
         self.assertEqual(open(pdf, "rb").read()[:5], b"%PDF-")
         self.assertCli(self.d.cli("receipt", CLASS[2].nik), 1, err="no record")
 
+        # A redo supersedes the first student's record, never deletes it.
+        out = self.enroll_cli(CLASS[0], "--yes", "--redo", "--reason", "foto buram",
+                              "--exception", "2:bandaged")
+        self.assertIn("Recorded: record ", out)
+        # A student added on the spot, checked against the NIK.
+        self.spot = Student("Tamu Baru", "P", 17, 77)
+        out = self.enroll_cli(self.spot, "--yes", "--nama", self.spot.nama, "--jk", "P",
+                              "--lahir", self.spot.birth.isoformat(), "--kelas", "XII IPS 2")
+        self.assertIn("Recorded: record ", out)
+        db = sqlite3.connect(f"file:{os.path.join(self.d.state, 'retasd.db')}?mode=ro",
+                             uri=True)
+        rows = db.execute("SELECT id, seq, prev_hash, hash, superseded_by FROM record"
+                          " ORDER BY seq").fetchall()
+        db.close()
+        self.assertEqual([r[1] for r in rows], [1, 2, 3, 4, 5])
+        self.assertIsNone(rows[0][2])
+        for prev, cur in zip(rows, rows[1:]):
+            self.assertEqual(cur[2], prev[3])  # each record chains to the one before
+        self.assertEqual(rows[0][4], rows[3][0])  # the first superseded by the redo
+        self.assertEqual([r[4] for r in rows[1:]], [None] * 4)
+
         # Ctrl-C while the reader waits abandons the student; nothing stays.
         p = self.spawn_cli(CLASS[2].nik, "--yes")
         line = p.stdout.readline()
@@ -236,9 +257,10 @@ class Enrol(DaemonTest):
         rep = json.loads(p.stdout)
         s = rep["ringkasan"]
         self.assertEqual(s["sasaran"]["total"], 5)
-        self.assertEqual(s["direkam"]["total"], 3)
-        self.assertEqual((s["direkam"]["L"], s["direkam"]["P"]), (1, 2))
-        self.assertEqual((s["direkam"]["rekam_saja"], s["direkam"]["layak_cetak"]), (1, 2))
+        self.assertEqual(s["direkam"]["total"], 4)
+        self.assertEqual(s["direkam"]["tambahan"], 1)
+        self.assertEqual((s["direkam"]["L"], s["direkam"]["P"]), (1, 3))
+        self.assertEqual((s["direkam"]["rekam_saja"], s["direkam"]["layak_cetak"]), (1, 3))
         self.assertEqual(s["tidak_direkam"]["absent"], 1)
         self.assertEqual(s["belum"], 1)
         self.assertEqual(s["pengecualian"]["total"], 3)
@@ -247,13 +269,13 @@ class Enrol(DaemonTest):
         self.assertEqual((per[2]["bandaged"], per[2]["unreadable"], per[7]["bandaged"]),
                          (1, 1, 1))
         kual = {x["jari"]: x for x in s["kualitas"]}
-        self.assertEqual((kual[1]["n"], kual[2]["n"], kual[6]["n"], kual[7]["n"]), (3, 1, 3, 2))
+        self.assertEqual((kual[1]["n"], kual[2]["n"], kual[6]["n"], kual[7]["n"]), (4, 2, 4, 3))
         self.assertNotIn(CLASS[0].nik, p.stdout)
         # the failed finger capture of the Ctrl-C'd student is no incident:
         # it was cancelled, not a device failure
         csv = self.d.cli("report", "--format", "csv")
         self.assertCli(csv, 0)
-        self.assertEqual(len(csv.stdout.strip().splitlines()), 6)
+        self.assertEqual(len(csv.stdout.strip().splitlines()), 7)
 
         self.assertCli(self.d.cli("session", "close"), 0)
         lap = os.path.join(self.d.state, "laporan")
@@ -263,6 +285,7 @@ class Enrol(DaemonTest):
         t = subprocess.run(["pdftotext", "-layout", pdf, "-"], capture_output=True, text=True)
         self.assertEqual(t.returncode, 0, t.stderr)
         self.assertIn("SMA Negeri 1 Kota Jambi", t.stdout)
+        self.scan_state([x.nik for x in CLASS] + [self.spot.nik])
 
     def spawn_cli(self, *args):
         env = dict(os.environ, RETAS_SOCKET=self.d.sock)
@@ -319,10 +342,16 @@ class Enrol(DaemonTest):
         self.assertEqual(tok["hash"], rec["hash"])
         self.assertEqual(tok["npsn"], demo["npsn"])
 
-        # Nothing in the state directory holds the NIK or biometric bytes in clear.
-        needles = [s.nik.encode(), photo[len(photo) // 2:len(photo) // 2 + 64]]
-        raw = open(os.path.join(self.fix, "run-1.raw"), "rb").read()
-        needles.append(raw[len(raw) // 2:len(raw) // 2 + 64])
+        self.photo_window = photo[len(photo) // 2:len(photo) // 2 + 64]
+        self.scan_state([s.nik])
+
+    def scan_state(self, niks):
+        """Nothing in the state directory (db, -wal, -shm, receipts, reports)
+        holds a NIK or biometric bytes in clear."""
+        needles = [n.encode() for n in niks] + [self.photo_window]
+        for i in (1, 2, 3, 4, 7):  # good presses; 5 and 6 are near blank
+            raw = open(os.path.join(self.fix, f"run-{i}.raw"), "rb").read()
+            needles.append(raw[len(raw) // 2:len(raw) // 2 + 64])
         for root, _, files in os.walk(self.d.state):
             for name in files:
                 data = open(os.path.join(root, name), "rb").read()
