@@ -370,6 +370,12 @@ static void commit_done(int result, void *arg)
 
 	j->e->committing = false;
 	retas_uuid_format(j->h.id, record_id);
+	if (j->e->orphaned) {
+		/* abandoned (session closed, EnrollAbort) while sealing */
+		rd_enrolment_free(j->e);
+		rd_api_refuse(j->call, NULL, "enroll.cancelled", RD_ARGS("detail", "abandoned"));
+		goto out;
+	}
 	if (result < 0 || d->enrol != j->e) {
 		rd_api_refuse(j->call, NULL, "enroll.seal",
 			      RD_ARGS("detail", j->err.message[0] ? j->err.message

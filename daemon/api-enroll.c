@@ -42,6 +42,12 @@ void rd_enrolment_free(struct rd_enrolment *e)
 {
 	if (!e)
 		return;
+	/* The worker is reading it: the commit's end frees it, and stores
+	 * nothing. */
+	if (e->committing) {
+		e->orphaned = true;
+		return;
+	}
 	rd_capture_cancel(e);
 	for (size_t i = 0; i < ARRAY_SIZE(e->fingers); i++)
 		fp_image_free(e->fingers[i].image);

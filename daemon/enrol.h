@@ -56,6 +56,7 @@ struct rd_enrolment {
 	unsigned signature_takes;
 	struct rd_capture *capture; /* the capture running now, NULL when none */
 	bool committing;	    /* EnrollCommit is sealing it on the worker */
+	bool orphaned; /* freed while committing: the commit's end frees it */
 };
 
 /* Stops the enrolment's running capture, if any, and waits for its thread
