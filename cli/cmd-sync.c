@@ -32,7 +32,7 @@ static int64_t num(json_object *p, const char *k)
 	return json_object_get_int64(json_object_object_get(p, k));
 }
 
-static void on_progress(void *userdata, json_object *p)
+static void on_progress(json_object *p, void *userdata)
 {
 	struct follow *f = userdata;
 	int64_t bytes = num(p, "bytes"), total = num(p, "total");
@@ -77,7 +77,7 @@ static int cmd_sync_exec(struct cli_ctx *ctx, int argc, char **argv)
 		}
 	}
 	json_object_object_add(params, "now", json_object_new_boolean(now));
-	r = cli_call_more(ctx, "Sync", params, on_progress, &f, &reply);
+	r = cli_call_stream(ctx, "Sync", params, CLI_CALL_TIMEOUT_MS, on_progress, &f, NULL, &reply);
 	if (f.drew)
 		fprintf(stderr, "\n");
 	if (r != CLI_EXIT_OK)

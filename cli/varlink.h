@@ -35,24 +35,15 @@ void cli_reply_clear(struct cli_reply *r);
 typedef void (*cli_progress_fn)(json_object *params, void *userdata);
 
 /*
- * cli_call_more for captures: the daemon's continued replies go to
- * progress, the last one to *out. Waits up to timeout_ms for each message. When *stop
+ * cli_call with "more": the daemon's continued replies go to progress,
+ * the last one to *out. Waits up to timeout_ms for each message, so a long
+ * stream that keeps talking is not cut. When *stop (may be NULL)
  * becomes non-zero (a signal handler sets it; poll returns EINTR) it gives
  * up the call and returns -EINTR; the daemon learns from the hang-up.
  */
 int cli_call_stream(struct cli_ctx *ctx, const char *method, json_object *params,
 		    int64_t timeout_ms, cli_progress_fn progress, void *userdata,
 		    const volatile int *stop, struct cli_reply *out);
-/* Called for each reply of a stream but the last (borrowed). */
-typedef void (*cli_more_fn)(void *userdata, json_object *params);
-/*
- * cli_call with "more": every reply that continues goes to fn, the last
- * one to *out. The deadline (CLI_CALL_TIMEOUT_MS) runs from the latest
- * reply, so a long stream that keeps talking is not cut.
- */
-int cli_call_more(struct cli_ctx *ctx, const char *method, json_object *params, cli_more_fn fn,
-		  void *userdata, struct cli_reply *out);
-
 /* Prints the answer as one line of JSON (for --json). */
 void cli_print_json(const struct cli_reply *r);
 
