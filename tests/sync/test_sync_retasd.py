@@ -256,6 +256,10 @@ class SyncExportTest(SyncTest):
                          (N_RECORDS, 0, 0), res)
         self.assertQueue(waiting=0, uploading=0, acknowledged=N_RECORDS)
         # Applying it again changes nothing and uploading has nothing to do.
+        res = self.cli_json("sync", "import-receipt", receipt)
+        self.assertEqual((res["acknowledged"], res["quarantined"], res["unmatched"]),
+                         (0, 0, 0), res)
+        self.assertQueue(waiting=0, uploading=0, acknowledged=N_RECORDS)
         self.assertEqual(self.cli_json("sync", "--now")["outcome"], "nothing")
         self.assertEqual(self.hq.query("SELECT count(*) FROM batches"), [(1,)])
 
