@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "sync.h"
 #include "report.h"
 #include "retas-log.h"
 
@@ -54,6 +55,9 @@ static int close_session(struct rd_call *call)
 		else
 			log_info("draft report laporan/%s written", d->session.uuid);
 	}
+	/* The draft report travels with the next batch. */
+	if (d->sync)
+		rd_sync_poke(d->sync);
 	p = json_object_new_object();
 	json_object_object_add(p, "session", rd_api_session(d));
 	return rd_call_reply(call, p);

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "sync.h"
 #include "fp-iso.h"
 #include "index.h"
 #include "retas-b64.h"
@@ -405,6 +406,10 @@ static void commit_done(int result, void *arg)
 	rd_enrolment_free(d->enrol);
 	d->enrol = NULL;
 	rd_call_reply(j->call, answer);
+	/* A new record is something to send: upload now if head office is
+	 * reachable, rather than wait for the next probe. */
+	if (d->sync)
+		rd_sync_poke(d->sync);
 out:
 	free(j->sealed);
 	free(j->token);

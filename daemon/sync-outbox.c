@@ -24,13 +24,12 @@
 #include "retas-manifest.h"
 #include "retas-record.h"
 #include "retas-util.h"
+#include "report.h"
 #include "sync-batch.h"
 #include "sync-receipt.h"
 #include "sync.h"
 
 #define OUTBOX_DIR "outbox"
-#define DRAFT_REPORT "draft-report.json"
-#define DRAFT_REPORT_MAX (4 * 1024 * 1024)
 
 static int prep(struct rd_daemon *d, const char *sql, sqlite3_stmt **st)
 {
@@ -109,15 +108,14 @@ int rd_outbox_pending(struct rd_daemon *d, struct rd_outbox_batch *out)
 }
 
 /* The draft report when the session is closed and no batch carried it
- * since the close; NULL otherwise. */
+ * since the close; NULL otherwise. Built from the store, as CloseSession and
+ * Report build it, so the batch carries the same report the officer saw. */
 static json_object *draft_report(struct rd_daemon *d)
 {
-	char path[512];
-	char *text = NULL;
+	struct retas_error err = {0};
+	struct retas_report *rep = NULL;
 	json_object *o = NULL;
 	sqlite3_stmt *st = NULL;
-	struct stat sb;
-	FILE *f = NULL;
 	bool carried = true;
 
 	if (!d->have_session || !d->session.closed_at_ms)
@@ -131,22 +129,12 @@ static json_object *draft_report(struct rd_daemon *d)
 	sqlite3_finalize(st);
 	if (carried)
 		return NULL;
-	snprintf(path, sizeof(path), "%s/" DRAFT_REPORT, d->config->state_dir);
-	f = fopen(path, "re");
-	if (!f)
-		return NULL;
-	if (fstat(fileno(f), &sb) == 0 && sb.st_size > 0 && sb.st_size <= DRAFT_REPORT_MAX &&
-	    (text = malloc((size_t)sb.st_size)) &&
-	    fread(text, 1, (size_t)sb.st_size, f) == (size_t)sb.st_size &&
-	    retas_json_parse(text, (size_t)sb.st_size, &o) == 0 &&
-	    !json_object_is_type(o, json_type_object)) {
-		json_object_put(o);
+	if (rd_report_build(d, &rep, &err) < 0 || retas_report_json_object(rep, &o, &err) < 0) {
+		log_warning("sync: the draft report cannot be built (%s); the batch goes without it",
+			    err.message);
 		o = NULL;
 	}
-	if (!o)
-		log_warning("sync: %s is not a JSON object; the batch goes without it", path);
-	free(text);
-	fclose(f);
+	retas_report_free(rep);
 	return o;
 }
 

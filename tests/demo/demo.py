@@ -25,6 +25,7 @@ import time
 
 SOURCE = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 NB1010_SYSFS = "/sys/devices/pci0000:00/0000:00:14.0/usb3/3-2"
+PAD_NODE = "/dev/input/event5"
 WIB = datetime.timezone(datetime.timedelta(hours=7))
 PETUGAS = [("198703152010011002", "Rina Marlina", "482915"),
            ("199001202015032004", "Dedi Kurniawan", "730461")]
@@ -41,6 +42,16 @@ STUDENTS = """NIK;Nama;Jenis Kelamin;Tanggal Lahir;Kelas
 1571065106100006;Nur Aisyah;P;2010-06-11;XI IPA 2
 1571076503110007;Putri Ramadhani;P;2011-03-25;X MIPA 1
 """
+
+
+# (NIK, what happens): the five students enrolled, in order.
+ENROL = [("1571014703080001", "all ten fingers, photo, signature", []),
+         ("1571021208090002", "left index finger bandaged: an exception the officer confirms",
+          ["--exception", "7:bandaged"]),
+         ("1571034409090003", "the first photo is not good enough: one retake",
+          ["--retake-photo", "1"]),
+         ("1571041511100004", "16 years old: recorded, record-only until 17", []),
+         ("1571052002080005", "all ten fingers, photo, signature", [])]
 
 
 class Demo:
@@ -121,22 +132,39 @@ class Demo:
                 return p, m
         raise SystemExit(f"demo: {os.path.basename(args[0])} not ready within 30 s")
 
-    def start_retasd(self, conf):
+    def start_retasd(self, conf, bed=None):
+        """retasd, inside a umockdev testbed (umockdev-bed) when bed lists
+        the emulated devices; waits for READY=1 on a notify socket."""
         notify = os.path.join(self.out, "notify")
         n = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         n.bind(notify)
         n.settimeout(30)
         env = dict(self.env, NOTIFY_SOCKET=notify)
         log = open(os.path.join(self.out, "retasd.log"), "w")
-        p = subprocess.Popen([self.retasd, "--config", conf, "--state-dir", self.state,
-                              "--socket", self.sock], env=env, stdout=log, stderr=log,
+        args = [self.retasd, "--config", conf, "--state-dir", self.state, "--socket", self.sock]
+        if bed:
+            args = bed + ["--"] + args
+        p = subprocess.Popen(args, env=env, stdin=subprocess.PIPE if bed else None,
+                             stdout=subprocess.PIPE if bed else log, stderr=log, text=True,
                              start_new_session=True)
         self.procs.append(p)
+        if bed and not p.stdout.readline().startswith("started"):
+            raise SystemExit("demo: umockdev-bed could not start retasd; see retasd.log")
         while b"READY=1" not in n.recv(4096).split(b"\n"):
             pass
         n.close()
         os.unlink(notify)
+        self.retasd_proc = p
         return p
+
+    def pad_signs(self):
+        """The student signs: the testbed writes the strokes to the pad."""
+        p = self.retasd_proc
+        strokes = os.path.join(self.build, "tests", "devices", "wacom-one-ctl472",
+                               "several-strokes.events")
+        p.stdin.write(f"events {PAD_NODE} {strokes}\n")
+        p.stdin.flush()
+        return p.stdout.readline().startswith("written")
 
     def stop_all(self):
         for p in reversed(self.procs):
@@ -169,8 +197,9 @@ class Demo:
                           "--role", role], show=False)
             self.tokens[role] = p.stdout.strip().splitlines()[0]
             self.say(f"staff {nama} ({role}) added; token shown once")
-        _, m = self.start([self.hq, "--dir", self.hqdir, "serve", "--listen", "127.0.0.1:0"],
-                          r"listening on ([\d.]+):(\d+)", "retas-hq.log")
+        self.hq_proc, m = self.start([self.hq, "--dir", self.hqdir, "serve", "--listen",
+                                      "127.0.0.1:0"], r"listening on ([\d.]+):(\d+)",
+                                     "retas-hq.log")
         self.hq_url = f"http://{m.group(1)}:{m.group(2)}"
         self.say(f"retas-hq serves {self.hq_url} (GET /healthz answers)")
 
@@ -214,12 +243,47 @@ class Demo:
                      env=self.as_staff("bidang"))
 
     def van(self):
-        self.step("The van: retasd starts with the HQ signing key it trusts")
+        self.step("The van: retasd starts with the emulated reader, pad and camera")
+        bed_prog = os.path.join(self.build, "tests", "devices", "enroll", "umockdev-bed")
+        bed = None
+        cam = os.path.join(self.build, "tests", "devices", "ptpip-camera", "ptpip-camera")
+        _, m = self.start([cam, "--port", "0", "--synth", "3000x4000"], r"ready port=(\d+)",
+                          "ptpip-camera.log")
+        port = m.group(1)
+        self.say(f"virtual PTP/IP camera listening on 127.0.0.1:{port}")
+        if os.access(bed_prog, os.X_OK):
+            fix = os.path.join(self.out, "devices")
+            os.makedirs(fix)
+            presses = "g" * sum(9 if "--exception" in extra else 10 for _, _, extra in ENROL)
+            subprocess.run([os.path.join(self.build, "tests", "devices", "nb1010",
+                                         "nb1010-model"), fix, "--sequence", "kelas", presses],
+                           check=True, env=self.env)
+            pad = os.path.join(self.build, "tests", "devices", "wacom-one-ctl472")
+            bed = [bed_prog, "--device", os.path.join(fix, "nb1010.umockdev"),
+                   "--device", os.path.join(pad, "several-strokes.umockdev"),
+                   "--pcap", f"{NB1010_SYSFS}={os.path.join(fix, 'kelas.pcap')}",
+                   "--ioctl", f"{PAD_NODE}={os.path.join(pad, 'several-strokes.ioctl')}"]
+            self.say(f"NB-1010-U and Wacom One emulated by umockdev ({len(presses)} presses "
+                     "scripted for the class)")
+            # libgphoto2 looks only at its PTP/IP port driver: the emulated
+            # USB bus holds no camera.
+            iolibs = os.path.join(self.out, "iolibs")
+            os.makedirs(iolibs)
+            drv = subprocess.run(["pkg-config", "--variable=driverdir", "libgphoto2_port"],
+                                 capture_output=True, text=True).stdout.strip()
+            os.symlink(os.path.join(drv, "ptpip.so"), os.path.join(iolibs, "ptpip.so"))
+            self.env["IOLIBS"] = iolibs
         conf = os.path.join(self.out, "retasd.conf")
         with open(conf, "w") as f:
-            f.write(f"[hq]\nsign_key = {self.hq_sign}\n")
-        self.run([self.retasd, "--config", conf, "--state-dir", self.state, "--check-config"])
-        self.start_retasd(conf)
+            f.write(f"[hq]\nsign_key = {self.hq_sign}\n\n"
+                    f"[camera]\nmodel = PTP/IP Camera\nport = ptpip:127.0.0.1:{port}:{port}\n\n"
+                    f"[signature]\ndevice = {PAD_NODE}\n\n"
+                    f"[sync]\nurl = {self.hq_url}/\nallow_http = 1\n"
+                    "backoff_base = 500\nbackoff_cap = 2000\n")
+        self.run([self.retasd, "--config", conf, "--state-dir", self.state, "--check-config"],
+                 show=False)
+        self.start_retasd(conf, bed)
+        self.bed = bed
         self.say("retasd is ready (sd_notify READY=1)")
 
         self.step("The officer checks the letter offline, loads it, logs in, opens the session")
@@ -241,53 +305,102 @@ class Demo:
         self.run([self.retas, "students", "list"])
         self.run([self.retas, "nik", "1571041511100004"], check=False)
 
-    def peripherals(self):
-        self.step("The peripherals, each through its real driver on an emulated device")
-        if not shutil.which("umockdev-run"):
-            self.say("umockdev-run is not installed: the USB and pen tablet checks are left out")
-        else:
-            fx = os.path.join(self.build, "tests", "devices", "nb1010")
-            self.run(["umockdev-run", "-d", os.path.join(fx, "nb1010.umockdev"),
-                      "-p", f"{NB1010_SYSFS}={os.path.join(fx, 'happy.pcap')}", "--",
-                      self.retas, "devices", "test", "fingerprint",
-                      "--save", os.path.join(self.out, "jari-uji.png")])
-            pad = os.path.join(self.build, "tests", "devices", "wacom-one-ctl472")
-            node = "/dev/input/event5"
-            self.run(["umockdev-run", "-d", os.path.join(pad, "several-strokes.umockdev"),
-                      "-i", f"{node}={os.path.join(pad, 'several-strokes.ioctl')}",
-                      "-e", f"{node}={os.path.join(pad, 'several-strokes.events')}", "--",
-                      self.retas, "devices", "test", "signature", "--device", node,
-                      "--idle", "1", "--save", os.path.join(self.out, "tanda-tangan-uji.png")],
-                     stdin="")
-        cam = os.path.join(self.build, "tests", "devices", "ptpip-camera", "ptpip-camera")
-        _, m = self.start([cam, "--port", "0", "--synth", "6000x4000"], r"ready port=(\d+)",
-                          "ptpip-camera.log")
-        port = m.group(1)
-        self.run([self.retas, "devices", "test", "camera", "--model", "PTP/IP Camera",
-                  "--port", f"ptpip:127.0.0.1:{port}:{port}",
-                  "--save", os.path.join(self.out, "foto-uji.jpg")])
+    def enrol(self):
+        if not self.bed:
+            self.step("Enrolment: umockdev-bed is not built here; the students are not enrolled")
+            return
+        self.step("A student is absent today")
+        self.run([self.retas, "students", "absent", "1571065106100006"])
+        self.receipts = []
+        for i, (nik, what, extra) in enumerate(ENROL, 1):
+            self.step(f"Student {i} of {len(ENROL)}: {what}")
+            args = [self.retas, "enroll", nik, "--yes", *extra]
+            print(f"   $ retas enroll {nik} --yes {' '.join(extra)}".rstrip(), flush=True)
+            p = subprocess.Popen(args, env=self.env, stdin=subprocess.DEVNULL,
+                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            shown = 0
+            for line in p.stdout:
+                line = line.rstrip()
+                if "signs on the pad" in line and not self.pad_signs():
+                    raise SystemExit("demo: the emulated pad did not take the strokes")
+                # Fingers are many lines: show the first ones and the outcome.
+                if shown < 4 or not line.startswith(("Place the", "Lift", "Quality")):
+                    print(f"     {line.replace(self.out, '$DEMO')}")
+                shown += 1
+                m = re.search(r"Receipt: (\S+\.pdf)", line)
+                if m:
+                    self.receipts.append(m.group(1))
+            if p.wait(timeout=120) != 0:
+                raise SystemExit(f"demo: retas enroll {nik} failed; see retasd.log")
+        self.step("A second record for the same student is refused")
+        self.run([self.retas, "enroll", ENROL[0][0], "--yes"], check=False)
+        for i, pdf in enumerate(self.receipts[:1]):
+            shutil.copy(pdf, os.path.join(self.out, "resi-siswa-1.pdf"))
+            shutil.copy(pdf[:-4] + ".png", os.path.join(self.out, "resi-siswa-1.png"))
+        self.run([self.retas, "students", "list"])
 
     def close(self):
-        if self.has_command("enroll"):
-            self.say("(enrolment is driven by tests/demo once 'retas enroll' is wired here)")
-        else:
-            self.step("Enrolment of students: not in this build yet (issue 7); skipped")
-        self.step("The session closes; the audit chain is verified")
+        self.step("The session closes: the Draft Laporan RETAS is written by itself")
         self.run([self.retas, "session", "close"])
+        self.run([self.retas, "report", "--format", "pdf", "-o",
+                  os.path.join(self.out, "draft-laporan-retas.pdf")], check=False)
+        self.run([self.retas, "report", "--format", "csv", "-o",
+                  os.path.join(self.out, "draft-laporan-retas.csv")], check=False)
         self.run([self.retas, "audit", "verify"])
-        self.step("Head office pulls the report of the letter")
+
+    def network_down(self):
+        self.step("At the school there is no network (head office is stopped): the van works "
+                  "on its own")
+        hq = self.hq_proc
+        os.killpg(hq.pid, signal.SIGTERM)
+        hq.wait(timeout=10)
+        self.procs.remove(hq)
+
+    def network_up(self):
+        self.step("Back in town the network is there: retasd notices by itself (its probe on "
+                  "the backoff timer), uploads, and the officer follows it")
+        self.run([self.retas, "queue"])
+        self.hq_proc, _ = self.start([self.hq, "--dir", self.hqdir, "serve", "--listen",
+                                      self.hq_url.split("//")[1]], r"listening on",
+                                     "retas-hq-2.log")
+        # Nothing here starts the upload: retasd's own probe finds head
+        # office back. The demo only watches the queue, with a deadline.
+        deadline = time.monotonic() + 60
+        while True:
+            q = json.loads(self.run([self.retas, "--json", "queue"], show=False).stdout)
+            q = q.get("parameters", q)
+            if q["waiting"] == 0 and q["uploading"] == 0 and q["acknowledged"] >= len(ENROL):
+                break
+            if time.monotonic() > deadline:
+                raise SystemExit("demo: retasd did not upload within 60 s; see retasd.log")
+            time.sleep(0.2)
+        self.say(f"retasd uploaded by itself after {q['probes']} probes of head office")
+        self.run([self.retas, "queue"])
+
+    def head_office_after(self):
+        self.step("Head office pulls the report; a receipt's QR code is scanned into issuance")
         for fmt in ("json", "pdf"):
             self.run([self.hq, "--dir", self.hqdir, "report", "pull", self.nomor,
                       "--format", fmt, "-o", os.path.join(self.out, f"laporan-hq.{fmt}")],
                      check=False, env=self.as_staff("bidang"))
+        png = os.path.join(self.out, "resi-siswa-1.png")
+        if os.path.exists(png) and shutil.which("zbarimg"):
+            token = subprocess.run(["zbarimg", "--quiet", "--raw", png], capture_output=True,
+                                   text=True).stdout.strip()
+            self.say(f"$ zbarimg --raw resi-siswa-1.png  ->  a token of {len(token)} characters")
+            self.run([self.hq, "--dir", self.hqdir, "issuance", "scan", token],
+                     check=False, env=self.as_staff("fo"))
 
     def main(self):
         print(f"RETAS demo: BUILD={self.build}\n            DEMO={self.out}")
         try:
             self.head_office()
             self.van()
-            self.peripherals()
+            self.network_down()
+            self.enrol()
             self.close()
+            self.network_up()
+            self.head_office_after()
         finally:
             self.stop_all()
         print(f"\nThe demo is done. Letter, reports, test captures and logs are in:\n  {self.out}")
