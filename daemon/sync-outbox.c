@@ -559,9 +559,10 @@ static int settle(struct rd_daemon *d, int64_t row, const struct sync_receipt *r
 	r = prep(d, "SELECT r.id, r.hash FROM sync_batch_record b JOIN record r ON r.id = "
 		    "b.record_id WHERE b.batch = ? ORDER BY b.position", &sel);
 	if (r == 0)
-		r = prep(d, "UPDATE record SET acked_at = coalesce(acked_at, ?) WHERE id = ?", &ack);
+		r = prep(d, "UPDATE record SET acked_at = ? WHERE id = ? AND acked_at IS NULL", &ack);
 	if (r == 0)
-		r = prep(d, "UPDATE record SET quarantine = ? WHERE id = ? AND acked_at IS NULL",
+		r = prep(d, "UPDATE record SET quarantine = ?1 WHERE id = ?2 AND acked_at IS NULL"
+			 " AND quarantine IS NOT ?1",
 			 &quar);
 	if (r < 0)
 		goto out;
@@ -582,13 +583,13 @@ static int settle(struct rd_daemon *d, int64_t row, const struct sync_receipt *r
 			sqlite3_bind_text(quar, 1, e->reason, -1, SQLITE_TRANSIENT);
 			sqlite3_bind_text(quar, 2, id, -1, SQLITE_TRANSIENT);
 			r = step_done(quar);
-			res->quarantined++;
+			res->quarantined += sqlite3_changes(rd_store_db(d->store));
 		} else {
 			sqlite3_reset(ack);
 			sqlite3_bind_int64(ack, 1, now);
 			sqlite3_bind_text(ack, 2, id, -1, SQLITE_TRANSIENT);
 			r = step_done(ack);
-			res->acknowledged++;
+			res->acknowledged += sqlite3_changes(rd_store_db(d->store));
 		}
 		if (r < 0)
 			goto out;
