@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "config.h"
+#include "retas-util.h"
 
 void cli_error(const char *fmt, ...)
 {
@@ -61,35 +62,16 @@ bool cli_wants_help(const struct cli_cmd_entry *e, int argc, char **argv)
 	return false;
 }
 
-static size_t word_count(const char *name)
-{
-	size_t n = 1;
-
-	for (const char *p = name; *p; p++)
-		n += *p == ' ';
-	return n;
-}
-
-/* Matches the longest command name against the leading words of argv. */
 static const struct cli_cmd_entry *lookup(int argc, char **argv, int *used)
 {
 	const struct cli_cmd_entry *best = NULL;
 	size_t best_words = 0;
 
 	for (size_t i = 0; cli_commands[i]; i++) {
-		const struct cli_cmd_entry *e = cli_commands[i];
-		size_t words = word_count(e->name);
-		char joined[128] = "";
+		size_t words = retas_words_match(cli_commands[i]->name, argc, argv);
 
-		if (words > (size_t)argc || words <= best_words)
-			continue;
-		for (size_t w = 0; w < words; w++) {
-			if (w)
-				strncat(joined, " ", sizeof(joined) - strlen(joined) - 1);
-			strncat(joined, argv[w], sizeof(joined) - strlen(joined) - 1);
-		}
-		if (strcmp(joined, e->name) == 0) {
-			best = e;
+		if (words > best_words) {
+			best = cli_commands[i];
 			best_words = words;
 		}
 	}

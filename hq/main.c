@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "retas-util.h"
 #include "hq-cli.h"
 #include "hq-auth.h"
 #include "hq-ctx.h"
@@ -106,34 +107,16 @@ static void print_help(const struct hq_cmd_entry *e)
 		printf("\n%s", _(e->help));
 }
 
-static size_t word_count(const char *name)
-{
-	size_t n = 1;
-
-	for (const char *p = name; *p; p++)
-		n += *p == ' ';
-	return n;
-}
-
 static const struct hq_cmd_entry *lookup(int argc, char **argv, int *used)
 {
 	const struct hq_cmd_entry *best = NULL;
 	size_t best_words = 0;
 
 	for (size_t i = 0; hq_commands[i]; i++) {
-		const struct hq_cmd_entry *e = hq_commands[i];
-		size_t words = word_count(e->name);
-		char joined[128] = "";
+		size_t words = retas_words_match(hq_commands[i]->name, argc, argv);
 
-		if (words > (size_t)argc || words <= best_words)
-			continue;
-		for (size_t w = 0; w < words; w++) {
-			if (w)
-				strncat(joined, " ", sizeof(joined) - strlen(joined) - 1);
-			strncat(joined, argv[w], sizeof(joined) - strlen(joined) - 1);
-		}
-		if (strcmp(joined, e->name) == 0) {
-			best = e;
+		if (words > best_words) {
+			best = hq_commands[i];
 			best_words = words;
 		}
 	}

@@ -76,3 +76,22 @@ bool retas_utf8_valid(const void *s, size_t len, bool controls)
 	}
 	return true;
 }
+
+size_t retas_words_match(const char *name, int argc, char *const *argv)
+{
+	size_t words = 0;
+	const char *p = name;
+
+	while (*p) {
+		size_t len = strcspn(p, " ");
+
+		if ((int)words >= argc || strlen(argv[words]) != len ||
+		    strncmp(argv[words], p, len) != 0)
+			return 0;
+		words++;
+		p += len;
+		if (*p == ' ')
+			p++;
+	}
+	return words;
+}

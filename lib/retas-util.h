@@ -64,5 +64,9 @@ int retas_hex_decode(const char *in, uint8_t *out, size_t len);
  * or values past U+10FFFF). Unless controls is set, C0 and C1 control
  * characters and DEL are refused too, as in a name or a title. */
 bool retas_utf8_valid(const void *s, size_t len, bool controls);
+/* How many words of name ("surat-tugas sign") the leading arguments of
+ * argv spell out exactly, or 0 when they do not: how the command lines of
+ * retas and retas-hq find a multi-word command. */
+size_t retas_words_match(const char *name, int argc, char *const *argv);
 /* Overwrites a secret before it is freed. NULL is a no-op. */
 void retas_free_secret(void *p, size_t len);

@@ -204,6 +204,18 @@ static void utf8_valid_forms(void **state)
 				 cases[i].want);
 }
 
+static void words_match_commands(void **state)
+{
+	char *argv[] = {"surat-tugas", "sign", "800/1", NULL};
+
+	assert_int_equal(retas_words_match("surat-tugas sign", 3, argv), 2);
+	assert_int_equal(retas_words_match("surat-tugas", 3, argv), 1);
+	assert_int_equal(retas_words_match("surat-tugas draft", 3, argv), 0);
+	assert_int_equal(retas_words_match("surat", 3, argv), 0);
+	assert_int_equal(retas_words_match("surat-tugas sign 800/1 x", 3, argv), 0);
+	assert_int_equal(retas_words_match("surat-tugas sign", 1, argv), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -217,6 +229,7 @@ int main(void)
 		cmocka_unit_test(b64url_round_trip_and_errors),
 		cmocka_unit_test(json_parse_strict),
 		cmocka_unit_test(utf8_valid_forms),
+		cmocka_unit_test(words_match_commands),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
