@@ -68,6 +68,26 @@ static void print_quarantine(json_object *p)
 	}
 }
 
+/* The last outcomes that need more than their id. */
+static const struct {
+	const char *outcome, *text;
+} outcomes[] = {
+    {"unreachable", N_("head office did not answer; the van tries again by itself")},
+    {"tls.certificate", N_("head office's certificate is not signed by the configured CA "
+			   "(sync.ca_file); nothing was sent")},
+    {"tls.pinned-key", N_("head office's public key is not the pinned one (sync.pinned_key); "
+			  "nothing was sent")},
+    {"tls.ca-file", N_("the CA file of sync.ca_file cannot be read")},
+    {"tls.handshake", N_("the secure connection to head office failed")},
+};
+
+static void print_outcome(const char *outcome)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(outcomes); i++)
+		if (streq(outcomes[i].outcome, outcome))
+			printf("  %s\n", _(outcomes[i].text));
+}
+
 static void print_queue(json_object *p)
 {
 	char t[64];
@@ -79,11 +99,13 @@ static void print_queue(json_object *p)
 	printf(_("Quarantined by head office: %" PRId64 "\n"), num(p, "quarantined"));
 	print_quarantine(p);
 	printf(_("Bytes not yet acknowledged: %" PRId64 "\n"), num(p, "bytes_waiting"));
-	if (*cli_str(p, "last_contact"))
+	if (*cli_str(p, "last_contact")) {
 		printf(_("Last contact with head office: %s (%s)\n"),
 		       cli_time(cli_str(p, "last_contact"), t), cli_str(p, "last_outcome"));
-	else
+		print_outcome(cli_str(p, "last_outcome"));
+	} else {
 		printf(_("Last contact with head office: never\n"));
+	}
 	if (json_object_object_get_ex(p, "next_attempt_ms", NULL))
 		printf(_("Next attempt in %" PRId64 " s\n"), (num(p, "next_attempt_ms") + 999) / 1000);
 }

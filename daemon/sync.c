@@ -478,12 +478,21 @@ static void on_probe(void *userdata, int r, enum sync_fail kind, long status,
 		     const char *retry_after)
 {
 	struct rd_sync *s = userdata;
+	const char *why = sync_probe_reason(s->probe);
 
 	sync_probe_free(s->probe);
 	s->probe = NULL;
 	if (r < 0) {
-		contact(s, "unreachable");
-		wait_backoff(s, kind, status, retry_after, "head office unreachable");
+		/* A TLS refusal is worth telling apart from a dead network: the
+		 * officer (or head office on the phone) can act on it. A reply
+		 * of another status still means head office is not there. */
+		if (!strncmp(why, "tls.", 4))
+			log_error("sync: head office at %s refused by TLS: %s", s->healthz, why);
+		else
+			why = "unreachable";
+		contact(s, why);
+		wait_backoff(s, kind, status, retry_after,
+			     streq(why, "unreachable") ? "head office unreachable" : why);
 		return;
 	}
 	sync_retry_reset(&s->retry);

@@ -335,5 +335,115 @@ class SyncEnrolmentNotBlockedTest(ProxiedSyncTest):
         self.assertEqual(self.hq.records(), self.seeded)
 
 
+def openssl(*args):
+    return run_ok(["openssl", *args])
+
+
+class TlsPki:
+    """A test CA and head office's certificate for 127.0.0.1 signed by
+    it, another CA that signed nothing of head office's, and the pin of
+    head office's public key (sha256// of its SubjectPublicKeyInfo)."""
+
+    def __init__(self, d):
+        def p(name):
+            return os.path.join(d, name)
+        for ca in ("ca", "other-ca"):
+            openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                    "-nodes", "-keyout", p(ca + ".key"), "-out", p(ca + ".pem"), "-days", "2",
+                    "-subj", f"/CN=RETAS test {ca}")
+        openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                "-keyout", p("hq.key"), "-out", p("hq.csr"), "-subj", "/CN=127.0.0.1")
+        with open(p("ext"), "w") as f:
+            f.write("subjectAltName = IP:127.0.0.1\n")
+        openssl("x509", "-req", "-in", p("hq.csr"), "-CA", p("ca.pem"), "-CAkey", p("ca.key"),
+                "-CAcreateserial", "-out", p("hq.pem"), "-days", "2", "-extfile", p("ext"))
+        spki = subprocess.run(["openssl", "pkey", "-in", p("hq.key"), "-pubout", "-outform",
+                               "DER"], capture_output=True, check=True, timeout=WAIT).stdout
+        self.pin = "sha256//" + base64.b64encode(hashlib.sha256(spki).digest()).decode()
+        self.wrong_pin = "sha256//" + base64.b64encode(hashlib.sha256(b"x").digest()).decode()
+        self.ca, self.other_ca = p("ca.pem"), p("other-ca.pem")
+        self.cert, self.key = p("hq.pem"), p("hq.key")
+
+
+class SyncTlsTest(SyncTest):
+    """Head office serves TLS with a certificate from a CA made here."""
+
+    base_backoff = "backoff_base = 200\nbackoff_cap = 1000\n"
+
+    def sync_url(self):
+        self.pki = TlsPki(self.tmp)
+        self.hq.stop()
+        conf = os.path.join(self.hq.dir, "retas-hq.conf")
+        with open(conf) as f:
+            text = f.read()
+        self.assertIn("tls_cert =\n", text)
+        with open(conf, "w") as f:
+            f.write(text.replace("tls_cert =\n", f"tls_cert = {self.pki.cert}\n")
+                    .replace("tls_key =\n", f"tls_key = {self.pki.key}\n"))
+        self.hq.start()
+        self.hq.url = self.hq.url.replace("http://", "https://")
+        self.backoff = self.base_backoff + self.tls_conf()
+        return self.hq.url
+
+    def tls_conf(self):
+        return f"ca_file = {self.pki.ca}\n"
+
+    def assertRefused(self, reason):
+        self.d.start()
+        res = self.cli_json("sync", "--now", rc=1)
+        self.assertEqual(res["outcome"], reason, res)
+        self.assertQueue(waiting=N_RECORDS, uploading=0, acknowledged=0, last_outcome=reason)
+        p = self.d.cli("queue")
+        self.assertCli(p, 0)
+        self.assertRegex(p.stdout, rf"Last contact with head office: .*\({re.escape(reason)}\)\n")
+        self.assertEqual(self.hq.query("SELECT count(*) FROM uploads"), [(0,)])
+        self.assertEqual(self.hq.records(), {})
+        self.assertIn("refused by TLS: " + reason, self.d.read_log())
+        return p.stdout
+
+    def assertUploads(self):
+        self.d.start()
+        res = self.cli_json("sync", "--now")
+        self.assertEqual((res["outcome"], res["acknowledged"]), ("acknowledged", N_RECORDS), res)
+        self.assertEqual(self.hq.records(), self.seeded)
+        self.assertQueue(waiting=0, acknowledged=N_RECORDS, last_outcome="acknowledged")
+
+
+class SyncTlsRightCaTest(SyncTlsTest):
+
+    def test_sync_tls_with_the_right_ca_uploads(self):
+        self.assertTrue(self.hq.url.startswith("https://127.0.0.1:"), self.hq.url)
+        self.assertUploads()
+
+
+class SyncTlsWrongCaTest(SyncTlsTest):
+
+    def tls_conf(self):
+        return f"ca_file = {self.pki.other_ca}\n"
+
+    def test_sync_tls_with_another_ca_is_refused_with_the_reason(self):
+        out = self.assertRefused("tls.certificate")
+        self.assertIn("certificate", out.split("Last contact", 1)[1])
+
+
+class SyncTlsWrongPinTest(SyncTlsTest):
+
+    def tls_conf(self):
+        return f"ca_file = {self.pki.ca}\npinned_key = {self.pki.wrong_pin}\n"
+
+    def test_sync_tls_with_another_pinned_key_is_refused(self):
+        out = self.assertRefused("tls.pinned-key")
+        self.assertIn("sync.pinned_key", out)
+
+
+class SyncTlsRightPinTest(SyncTlsTest):
+
+    def tls_conf(self):
+        return f"ca_file = {self.pki.ca}\npinned_key = {self.pki.pin}\n"
+
+    def test_sync_tls_with_the_right_pinned_key_uploads(self):
+        self.assertUploads()
+
+
 if __name__ == "__main__":
     main()
