@@ -59,7 +59,8 @@ static int queue(struct rd_call *call)
 				json_object_object_add(e, "batch_id",
 						       json_object_new_string(list[i].batch_id));
 			if (list[i].settled_ms)
-				json_object_object_add(e, "settled", rd_api_time(list[i].settled_ms));
+				json_object_object_add(e, "settled",
+						       rd_api_time(list[i].settled_ms));
 			json_object_array_add(a, e);
 		}
 		free(list);

@@ -52,9 +52,9 @@ struct rd_sync_queue {
 struct rd_quarantined {
 	char id[RETAS_UUID_STR_LEN];
 	int64_t seq;
-	char reason[64];		  /* head office's reason id, e.g. record.decrypt */
+	char reason[64];		   /* head office's reason id, e.g. record.seal */
 	char batch_id[RETAS_UUID_STR_LEN]; /* the batch whose receipt said so, "" if unknown */
-	int64_t settled_ms;		  /* when that receipt was applied, 0 if unknown */
+	int64_t settled_ms;		   /* when that receipt was applied, 0 if unknown */
 };
 
 /* At most this many quarantined records are listed (the oldest first);
