@@ -16,14 +16,13 @@ import base64
 import hashlib
 import os
 import re
-import signal
 import socket
 import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_sync_retasd import (N_RECORDS, VAN, HqServer, Proxy, SyncTest,  # noqa: E402
+from test_sync_retasd import (N_RECORDS, VAN, Proxy, SyncTest,  # noqa: E402
                               json_objects)
 from harness import (MKLETTER, NIP, PIN, RETAS, WAIT, main, rfc3339,  # noqa: E402
                      run_ok)
@@ -137,9 +136,6 @@ class SyncLastOutcomeTest(SyncTest):
 class SyncQuarantineTest(SyncTest):
     """Two of the records were sealed under a letter whose seal key head
     office does not hold: head office cannot open them (record.seal)."""
-
-    # A batch settled with quarantined records must not come back soon.
-    backoff = "backoff_base = 200\nbackoff_cap = 1000\n"
 
     def test_sync_quarantined_records_stay_visible_with_the_reason(self):
         self.d.start()
@@ -290,7 +286,8 @@ class SyncHqRestartTest(ProxiedSyncTest):
         resent = self.proxy_up_bytes() - up_before
         self.assertGreaterEqual(resent, length - offset)
         self.assertLess(resent, length - offset + 16 * 1024, (resent, offset, length))
-        self.assertQueue(waiting=0, uploading=0, acknowledged=N_RECORDS, last_outcome="acknowledged")
+        self.assertQueue(waiting=0, uploading=0, acknowledged=N_RECORDS,
+                         last_outcome="acknowledged")
 
 
 class SyncEnrolmentNotBlockedTest(ProxiedSyncTest):
