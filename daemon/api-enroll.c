@@ -1,7 +1,9 @@
 /*
  * EnrollBegin and EnrollAbort: the start and the abandonment of one
  * student's enrolment. EnrollBegin checks, in this order, each refusal
- * naming itself: an open session, no other enrolment in progress, the NIK
+ * naming itself: an open session, no other enrolment in progress, the
+ * clock inside the letter's window (a session opened in it may outlive
+ * it, or the clock may be set a day on), the NIK
  * (valid; on the list, or a student added on the spot whose name, gender
  * and birth date agree with it and whose age reaches the letter's
  * min_age), no current record for the NIK unless redo with a reason, then
@@ -291,6 +293,8 @@ static int enroll_begin(struct rd_call *call)
 		return rd_api_refuse(call, NULL, "session.not-open", RD_NO_ARGS);
 	if (d->enrol || d->enrol_checking)
 		return rd_api_refuse(call, NULL, "enroll.busy", RD_NO_ARGS);
+	if (rd_api_refuse_outside_window(call, d))
+		return 0;
 	rd_session_date(d, &date);
 	retas_nik_mask(nik, masked);
 	if (retas_nik_parse(nik, &date, RETAS_GENDER_UNKNOWN, d->regions, &parsed, &err) < 0)
