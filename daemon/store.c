@@ -794,6 +794,23 @@ int rd_store_record_last(struct rd_store *s, int64_t *seq, uint8_t hash[32])
 	return r;
 }
 
+int rd_store_record_last_created(struct rd_store *s, int64_t *ms)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, r;
+
+	r = prepare(s, "SELECT max(created_at) FROM record", &st, "");
+	if (r < 0)
+		return r;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+		*ms = sqlite3_column_int64(st, 0);
+	else
+		r = rc == SQLITE_ROW ? -ENOENT : rd_store_errno(rc);
+	sqlite3_finalize(st);
+	return r;
+}
+
 int rd_store_record_insert(struct rd_store *s, const struct rd_store_record *rec)
 {
 	sqlite3_stmt *st = NULL;

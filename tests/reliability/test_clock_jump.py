@@ -9,6 +9,8 @@ running daemon. What must hold (docs/retasd.md, "Time"):
   a day back before it, and the refusal names the window's end;
 - a lockout lasts login.lockout seconds of elapsed time: a day forwards
   does not lift it, a day backwards does not stretch it by a day;
+- a clock set back inside the window but before the van's last record
+  refuses enrolment (a record would be dated before the one it follows);
 - an idle login ends after login.idle_timeout seconds of elapsed time even
   when the clock went back a day.
 The elapsed-time cases wait the (short) configured time itself: that time
@@ -20,7 +22,7 @@ import sys
 import time
 
 sys.path.insert(0, os.environ["RD_HARNESS_DIR"])
-from harness import NIP, PIN, DaemonTest, conf_text, main  # noqa: E402
+from harness import NIP, PIN, DaemonTest, conf_text, main, run_ok  # noqa: E402
 from students import CLASS, csv_of  # noqa: E402
 
 DAY = 86400
@@ -80,6 +82,26 @@ class ClockJump(DaemonTest):
         # the missing camera, the first device check: the window passed).
         self.set_clock(0)
         self.assertCli(self.login(), 0)
+        self.assertRefused(self.d.call("EnrollBegin", {"nik": CLASS[0].nik}),
+                           "preflight.device")
+
+    def test_clock_back_behind_last_record_refuses_enroll(self):
+        self.ready()
+        self.assertCli(self.d.cli("students", "import", "-", stdin=csv_of(CLASS)), 0)
+        self.assertCli(self.d.cli("session", "open"), 0)
+        out = run_ok([os.environ["RETAS_SEED_RECORDS"], "--config", self.d.conf,
+                      "--state-dir", self.d.state, "-n", "1"])
+        self.assertEqual(len(out.splitlines()), 1)
+        # Ten minutes back: still inside the window, but before the record.
+        self.set_clock(-600)
+        r = self.assertRefused(self.d.call("EnrollBegin", {"nik": CLASS[0].nik}),
+                               "preflight.clock-behind")
+        last = datetime.datetime.fromisoformat(r["args"]["known"]).timestamp()
+        now = datetime.datetime.fromisoformat(r["args"]["now"]).timestamp()
+        self.assertLess(now, last)
+        self.assertLessEqual(last, time.time())
+        self.assertIn("before the van's last record", r["message"])
+        self.set_clock(0)
         self.assertRefused(self.d.call("EnrollBegin", {"nik": CLASS[0].nik}),
                            "preflight.device")
 
