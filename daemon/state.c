@@ -156,7 +156,9 @@ int64_t rd_state_idle_deadline(const struct rd_daemon *d)
 	if (d->idle_anchor_wall == d->login.last_active_ms) {
 		int64_t boot_elapsed = boot_now_ms() - d->idle_anchor_boot;
 
-		if (boot_elapsed > elapsed)
+		/* Only a clock set back makes them differ by more than reading
+		 * two clocks one after the other does: then elapsed time rules. */
+		if (boot_elapsed > elapsed + 1000)
 			elapsed = boot_elapsed;
 	}
 	return now + d->config->login_idle_s * 1000 - elapsed;
@@ -213,8 +215,17 @@ int64_t rd_state_lockout_until(struct rd_daemon *d, const char *nip, int64_t sto
 		return 0;
 	l = lockout_find(d, nip);
 	if (l && l->wall_until == stored_until) {
-		left = l->boot_until - boot_now_ms();
-		return left > 0 ? now + left : 0;
+		int64_t boot = boot_now_ms(), skew;
+
+		left = l->boot_until - boot;
+		if (left <= 0)
+			return 0;
+		/* The clocks still agree (reading them is not simultaneous):
+		 * the stored end stands, to the millisecond. */
+		skew = (now - boot) - (l->wall_until - l->boot_until);
+		if (skew > -1000 && skew < 1000)
+			return stored_until;
+		return now + left;
 	}
 	/* Set before this process started: only the wall clock knows it. A
 	 * clock set back since cannot make it last longer than a lockout. */
