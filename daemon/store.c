@@ -139,6 +139,11 @@ static const char *const migrations[] = {
     "  id INTEGER PRIMARY KEY CHECK (id = 1),"
     "  at INTEGER NOT NULL,"
     "  outcome TEXT NOT NULL);",
+    /* 4: every record by its student, superseded ones too: the roster
+     * counts a student's records, which without it scanned the whole
+     * record table (and each record's sealed bytes) once per student,
+     * minutes for a 10 000-student day. */
+    "CREATE INDEX record_by_student ON record (student_id);",
 };
 
 int rd_store_latest_version(void)
