@@ -147,6 +147,7 @@ class BigSession(DaemonTest):
         self.assertCli(self.d.cli("session", "close"), 0)
         report_ms = int((time.monotonic() - t0) * 1000)
         lap = os.path.join(self.d.state, "laporan")
+        self.assertTrue(os.path.isdir(lap), self.d.read_log()[-2000:])
         names = sorted(os.listdir(lap))
         self.assertEqual([n.rsplit(".", 1)[1] for n in names], ["csv", "jws", "pdf"])
         with open(os.path.join(lap, names[0])) as f:
