@@ -21,6 +21,7 @@
 #include "daemon.h"
 #include "retas-log.h"
 #include "retas-time.h"
+#include "retas-util.h"
 
 int64_t rd_daemon_now(const struct rd_daemon *d)
 {
@@ -93,8 +94,14 @@ int rd_state_load(struct rd_daemon *d)
 	struct rd_store_assignment a = {0};
 	struct retas_error err = {0};
 	struct retas_st *st = NULL;
+	/* An enrolment in progress survives a reload (SIGHUP) that leaves the
+	 * same session open: its captures are in memory only. */
+	struct rd_enrolment *keep = steal_ptr(d->enrol);
+	int64_t keep_assignment = d->assignment_id;
+	char keep_session[sizeof(d->session.uuid)];
 	int r;
 
+	memcpy(keep_session, d->session.uuid, sizeof(keep_session));
 	rd_state_clear(d);
 	r = rd_store_assignment_current(d->store, &a);
 	if (r == -ENOENT) {
@@ -139,6 +146,13 @@ int rd_state_load(struct rd_daemon *d)
 out:
 	retas_st_free(st);
 	rd_store_assignment_clear(&a);
+	if (keep && r == 0 && rd_state_phase(d) == RD_PHASE_SESSION_OPEN &&
+	    d->assignment_id == keep_assignment && streq(d->session.uuid, keep_session)) {
+		d->enrol = keep;
+	} else if (keep) {
+		log_info("enrolment %s abandoned: its session is no longer open", keep->id);
+		rd_enrolment_free(keep);
+	}
 	if (r == 0)
 		rd_state_arm_idle(d);
 	return r;

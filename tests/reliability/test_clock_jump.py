@@ -22,8 +22,10 @@ import sys
 import time
 
 sys.path.insert(0, os.environ["RD_HARNESS_DIR"])
-from harness import NIP, PIN, DaemonTest, conf_text, main, run_ok  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import NIP, PIN, Client, DaemonTest, conf_text, main, run_ok  # noqa: E402
 from students import CLASS, csv_of  # noqa: E402
+from disk_clock_bed import SETS, EnrolBase  # noqa: E402
 
 DAY = 86400
 
@@ -139,6 +141,26 @@ class ClockJump(DaemonTest):
         time.sleep(max(0.0, 2.5 - (time.monotonic() - t0)))
         self.assertNotIn("login", self.d.call("Status")["parameters"])
         self.assertIn("logged out after 2 s without activity", self.d.read_log())
+
+
+class ClockJumpCommit(EnrolBase):
+    """The clock moves between the captures and EnrollCommit (emulated devices)."""
+
+    def test_clock_jump_refuses_commit_and_keeps_captures(self):
+        # No idle logout here: the window is under test, not the login.
+        self.start("g", sets=[*SETS, "login.idle_timeout=0"])
+        with Client(self.d.sock) as c:
+            eid = self.capture(c, CLASS[0])
+            for offset, reason in ((DAY, "st.expired"), (-DAY, "st.not-yet-valid")):
+                self.d.reload(conf_text(self.keys.hq_pub, f"[clock]\noffset = {offset}\n"))
+                r = c.call("EnrollCommit", {"id": eid})
+                self.assertRefused(r, reason)
+                self.assertEqual(self.d.call("Queue")["parameters"]["waiting"], 0)
+            # The clock set right: the same enrolment, its captures kept, commits.
+            self.d.reload(conf_text(self.keys.hq_pub, ""))
+            r = c.call("EnrollCommit", {"id": eid})
+            self.assertNotIn("error", r, f"{r}\n{self.d.read_log()}")
+            self.assertEqual(r["parameters"]["seq"], 1)
 
 
 if __name__ == "__main__":

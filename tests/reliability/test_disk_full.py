@@ -46,17 +46,11 @@ def reexec_in_namespace():
 reexec_in_namespace()
 
 sys.path.insert(0, os.environ["RD_HARNESS_DIR"])
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import IFACE, Client, Daemon, DaemonTest, Keys, main  # noqa: E402
 from students import CLASS, csv_of  # noqa: E402
 
-HAVE_BED = "UMOCKDEV_BED" in os.environ
-if HAVE_BED:
-    sys.path.insert(0, os.environ["RD_ENROLL_DIR"])
-    import test_enroll  # noqa: E402
-    test_enroll.JARI = "1"  # one finger a student: the disk, not the reader, is under test
-    EnrolBase = test_enroll.Enrol
-else:
-    EnrolBase = DaemonTest
+from disk_clock_bed import SETS, EnrolBase  # noqa: E402
 
 MIB = 1024 * 1024
 
@@ -154,11 +148,7 @@ class DiskFloor(DaemonTest):
 class DiskFullCommit(EnrolBase):
     """ENOSPC in the middle of a commit, on the emulated devices."""
 
-    test_enroll_class = None  # the enrolment test itself runs in suite devices
-
     def setUp(self):
-        if not HAVE_BED:
-            self.skipTest("umockdev is not built")
         super().setUp()
         self.state = os.path.join(self.tmp, "state")
         mount_tmpfs(self.state, 24)
@@ -169,27 +159,6 @@ class DiskFullCommit(EnrolBase):
         finally:
             subprocess.run(["umount", "-l", self.state])
 
-    def stream(self, c, method, params):
-        c.send(method, params, more=True)
-        while True:
-            m = c.recv()
-            if not m.get("continues"):
-                return m
-            if m["parameters"].get("stage") == "sign_now":
-                self.d.events(os.path.join(test_enroll.WACOM, "one-stroke.events"))
-
-    def capture(self, c, s):
-        """A student through to the point of committing; the enrolment id."""
-        r = c.call("EnrollBegin", {"nik": s.nik})
-        self.assertNotIn("error", r, r)
-        eid = r["parameters"]["id"]
-        for method, params in (("CaptureFinger", {"id": eid, "position": 1}),
-                               ("CapturePhoto", {"id": eid}),
-                               ("CaptureSignature", {"id": eid})):
-            r = self.stream(c, method, params)
-            self.assertNotIn("error", r, f"{method}: {r}\n{self.d.read_log()}")
-        return eid
-
     def records(self):
         db = sqlite3.connect(f"file:{os.path.join(self.state, 'retasd.db')}?mode=ro", uri=True)
         try:
@@ -198,8 +167,7 @@ class DiskFullCommit(EnrolBase):
             db.close()
 
     def test_disk_full_commit_loses_nothing(self):
-        self.start("gggg", sets=["fingerprint.quality_threshold=10", "fingerprint.retries=1",
-                                 "preflight.min_free_mb=1"])
+        self.start("gggg", sets=[*SETS, "preflight.min_free_mb=1"])
         acked = []
         with Client(self.d.sock) as c:
             eid = self.capture(c, CLASS[0])
@@ -262,8 +230,6 @@ def write_figures(fig):
         with open(os.path.join(out, "disk-full.json"), "w") as f:
             json.dump(fig, f)
 
-
-del EnrolBase  # its own tests run in suite devices, not here
 
 if __name__ == "__main__":
     main()
