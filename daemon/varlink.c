@@ -440,6 +440,17 @@ int rd_varlink_parse(const struct rd_method *const *methods, const char *protoco
 		}
 	}
 	method = json_object_get_string(mv);
+	if (strlen(method) != (size_t)json_object_get_string_len(mv)) {
+		/* A NUL (\u0000) inside the name: no method is called that, even
+		 * if the part before the NUL is one. The answer names it whole. */
+		json_object *p = json_object_new_object();
+
+		json_object_object_add(p, "method",
+				       json_object_new_string_len(
+					   method, json_object_get_string_len(mv)));
+		q.reply = make_error(RD_VARLINK_SERVICE ".MethodNotFound", p);
+		goto out;
+	}
 	dot = strrchr(method, '.');
 	if (!dot || dot == method || !dot[1] || (size_t)(dot - method) >= sizeof(iface)) {
 		q.reply = make_error(RD_VARLINK_SERVICE ".MethodNotFound",

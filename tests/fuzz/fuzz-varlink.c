@@ -45,6 +45,16 @@ static const struct rd_param *find_param(const struct rd_method *m, const char *
 static void check_call(const struct rd_request *q)
 {
 	const struct rd_method *m = q->method;
+	json_object *mv;
+	size_t ilen = strlen(m->interface);
+	const char *name;
+
+	/* The call names its method exactly: nothing before, after or inside. */
+	FUZZ_CHECK(json_object_object_get_ex(q->request, "method", &mv));
+	name = json_object_get_string(mv);
+	FUZZ_CHECK((size_t)json_object_get_string_len(mv) == ilen + 1 + strlen(m->name));
+	FUZZ_CHECK(strncmp(name, m->interface, ilen) == 0 && name[ilen] == '.' &&
+		   strcmp(name + ilen + 1, m->name) == 0);
 
 	FUZZ_CHECK(q->request && !q->reply && !q->problem);
 	FUZZ_CHECK(json_object_is_type(q->params, json_type_object));
