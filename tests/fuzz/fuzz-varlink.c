@@ -8,8 +8,9 @@
  * daemon's own method table (rd_varlink_parse, rd_api_methods).
  *
  * Besides the sanitizers it asserts the contract: both cuts agree with a
- * plain split at NUL; a message is either a call whose parameters fit its
- * method or an error answer that is one NUL-free JSON message (none only
+ * plain split at NUL; a message is either a call that names its method
+ * exactly (no NUL inside the name) and whose parameters fit it, or an
+ * error answer that is one NUL-free JSON message (none only
  * for a oneway call); a ProtocolError is answered even when oneway.
  *
  * The seeds (corpus/varlink) are the messages the CLI sends, one file per
