@@ -128,6 +128,10 @@ def main():
         print("skipped: the demo's emulated devices need root and umockdev")
         return 77
     os.environ["RETAS_LOG_LEVEL"] = "debug"
+    # In a sanitizer build the testbed preloads umockdev ahead of the ASan
+    # runtime (as tests/devices/enroll does).
+    old = os.environ.get("ASAN_OPTIONS", "")
+    os.environ["ASAN_OPTIONS"] = (old + ":" if old else "") + "verify_asan_link_order=0"
     prog = unittest.main(argv=[sys.argv[0], "-v"], exit=False)
     return 0 if prog.result.wasSuccessful() else 1
 
