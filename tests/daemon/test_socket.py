@@ -11,8 +11,10 @@ Limits: a client holding 2000 connections keeps only
 api.max_connections_per_uid of them and the officer's Status is still
 answered within a deadline; a client trickling a never-ending message
 (slowloris) is answered with protocol.timeout and closed once
-api.message_timeout has passed, while another is served meanwhile; an
-idle connection between messages is left alone.
+api.message_timeout has passed, while another is served meanwhile; a
+client flooding garbage without reading the answers is no longer read
+once they pile up, and retasd's memory stays bounded; an idle connection
+between messages is left alone.
 
 With RETAS_FIGURES_DIR set it writes socket.json: the connections the
 hoarding client tried and kept, the Status latency under that load, and
@@ -22,6 +24,8 @@ import errno
 import grp
 import json
 import os
+import random
+import re
 import select
 import socket
 import stat
@@ -253,6 +257,50 @@ class Socket(DaemonTest):
         FIGURES.update({"slowloris_timeout_ms": timeout_ms,
                         "slowloris_closed_after_ms": round(closed_ms),
                         "slowloris_other_status_ms_max": round(max(served), 2)})
+
+    def sanitized(self):
+        with open(f"/proc/{self.d.proc.pid}/maps") as f:
+            return "libasan" in f.read()
+
+    def rss_kib(self):
+        with open(f"/proc/{self.d.proc.pid}/status") as f:
+            return int(re.search(r"^VmRSS:\s+(\d+) kB", f.read(), re.M).group(1))
+
+    def test_socket_garbage_flood_others_served(self):
+        self.start()
+        rss0 = self.rss_kib()
+        rng = random.Random(11)
+        # Garbage in short NUL-ended pieces, each answered with an error the
+        # flooder never reads: the daemon stops reading it once its answers
+        # pile up, and its memory stays bounded.
+        pieces = bytes(rng.randrange(1, 256) for _ in range(65536)).replace(b"\x7f", b"\0")
+        sent = 0
+        with self.d.connect() as flood, self.d.connect() as other:
+            flood.sock.setblocking(False)
+            while sent < 256 * 1024 * 1024:
+                try:
+                    sent += flood.sock.send(pieces)
+                except BlockingIOError:
+                    # Not writable for a second: the daemon has stopped reading.
+                    _, w, _ = select.select([], [flood.sock], [], 1.0)
+                    if not w:
+                        break
+            t0 = time.monotonic()
+            self.assertEqual(other.call("Status")["parameters"]["state"], "no-assignment")
+            ms = (time.monotonic() - t0) * 1000
+            self.assertLess(ms, STATUS_DEADLINE * 1000)
+            grown = self.rss_kib() - rss0
+            # 4 MiB of unread answers, 1 MiB of input and the socket buffers;
+            # under ASan freed memory stays in its quarantine, so only the
+            # stop in reading (below) tells there.
+            if not self.sanitized():
+                self.assertLess(grown, 64 * 1024, f"retasd grew by {grown} KiB")
+            self.assertLess(sent, 256 * 1024 * 1024, "the daemon never stopped reading")
+        if self.sanitized():
+            return
+        FIGURES.update({"garbage_flood_bytes_sent": sent,
+                        "garbage_flood_rss_growth_kib": grown,
+                        "garbage_flood_other_status_ms": round(ms, 2)})
 
     def test_socket_idle_between_messages_kept(self):
         self.start("api.message_timeout=300")
