@@ -57,6 +57,8 @@ static const struct key_def keys[] = {
     INT(preflight_min_free_mb, "preflight.min_free_mb", 0, 1024 * 1024, "MiB"),
     STR(api_group, "api.group", KEY_STRING),
     INT(api_max_connections, "api.max_connections", 1, 4096, "connections"),
+    INT(api_max_connections_per_uid, "api.max_connections_per_uid", 1, 4096, "connections"),
+    INT(api_message_timeout_ms, "api.message_timeout", 0, 3600000, "milliseconds"),
     STR(fingerprint_device, "fingerprint.device", KEY_STRING),
     STR(camera_model, "camera.model", KEY_STRING),
     STR(camera_port, "camera.port", KEY_STRING),
@@ -103,6 +105,8 @@ int rd_config_new(struct rd_config **out)
 	c->store_busy_timeout_ms = 5000;
 	c->preflight_min_free_mb = 512;
 	c->api_max_connections = 64;
+	c->api_max_connections_per_uid = 32;
+	c->api_message_timeout_ms = 30000;
 	c->fingerprint_quality = 40;
 	c->fingerprint_retries = 2;
 	c->fingerprint_timeout_s = 30;

@@ -37,6 +37,8 @@ struct rd_config {
 
 	char *api_group;	     /* api.group: socket group, when it exists */
 	int64_t api_max_connections; /* api.max_connections */
+	int64_t api_max_connections_per_uid; /* api.max_connections_per_uid */
+	int64_t api_message_timeout_ms;	     /* api.message_timeout: 0 no limit */
 
 	char *fingerprint_device; /* fingerprint.device */
 	char *camera_model;	  /* camera.model */

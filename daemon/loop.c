@@ -117,7 +117,9 @@ static void reload(struct rd_daemon *d)
 	d->config = c;
 	apply_log_level(c);
 	rd_store_set_busy_timeout(d->store, c->store_busy_timeout_ms);
-	rd_varlink_set_max_connections(d->varlink, (unsigned)c->api_max_connections);
+	rd_varlink_set_limits(d->varlink, (unsigned)c->api_max_connections,
+			      (unsigned)c->api_max_connections_per_uid,
+			      (uint64_t)c->api_message_timeout_ms * 1000);
 	/* The trusted key or the clock may have changed: see the stored state
 	 * with the new eyes. */
 	if (rd_state_load(d) < 0)
@@ -164,6 +166,8 @@ static int open_socket(struct rd_daemon *d)
 	    .methods = rd_api_methods,
 	    .check = rd_api_check,
 	    .max_connections = (unsigned)d->config->api_max_connections,
+	    .max_connections_per_uid = (unsigned)d->config->api_max_connections_per_uid,
+	    .message_timeout_usec = (uint64_t)d->config->api_message_timeout_ms * 1000,
 	    .userdata = d,
 	};
 	int fd = -1, n = sd_listen_fds(1);

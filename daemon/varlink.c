@@ -23,6 +23,7 @@
 
 #define READ_CHUNK (64 * 1024)
 #define OUT_HIGH_WATER (4 * 1024 * 1024)
+#define REFUSAL_LOG_USEC (10ULL * 1000 * 1000)
 
 struct rd_conn {
 	unsigned ref;
@@ -40,6 +41,8 @@ struct rd_conn {
 	bool processing; /* inside conn_process, so replies must not re-enter it */
 	bool read_eof;
 	bool dead;
+	sd_event_source *timer; /* the message deadline, made when first needed */
+	uint64_t partial_since; /* CLOCK_MONOTONIC µs a partial message began, 0 none */
 };
 
 struct rd_varlink {
@@ -53,6 +56,10 @@ struct rd_varlink {
 	unsigned n_conns;
 	char protocol_error[160];
 	char internal_error[160];
+	/* Refusals are logged at most once per REFUSAL_LOG_USEC, with a count,
+	 * so a peer knocking thousands of times does not flood the journal. */
+	uint64_t refusal_logged;
+	unsigned refusals;
 };
 
 static void conn_close(struct rd_conn *c);
@@ -69,6 +76,7 @@ static void conn_unref(struct rd_conn *c)
 {
 	if (!c || --c->ref > 0)
 		return;
+	sd_event_source_disable_unref(c->timer);
 	/* Wipe what may have held a PIN before giving the memory back. */
 	if (c->in)
 		explicit_bzero(c->in, c->in_cap);
@@ -270,12 +278,12 @@ static json_object *one_param(const char *key, const char *value)
 	return p;
 }
 
-static const struct rd_method *find_method(const struct rd_varlink *v, const char *iface,
-					   const char *name, bool *iface_known)
+static const struct rd_method *find_method(const struct rd_method *const *methods,
+					   const char *iface, const char *name, bool *iface_known)
 {
 	*iface_known = false;
-	for (size_t i = 0; v->cfg.methods[i]; i++) {
-		const struct rd_method *m = v->cfg.methods[i];
+	for (size_t i = 0; methods[i]; i++) {
+		const struct rd_method *m = methods[i];
 
 		if (strcmp(m->interface, iface) != 0)
 			continue;
@@ -337,77 +345,186 @@ static int get_flag(json_object *req, const char *key, bool *out)
 	return 0;
 }
 
-static void handle_message(struct rd_conn *c, const char *text, size_t len)
+void rd_varlink_frame(const char *buf, size_t len, size_t max, bool *discarding,
+		      struct rd_frame *out)
 {
-	struct rd_varlink *v = c->server;
+	const char *nul = len > 0 ? memchr(buf, '\0', len) : NULL;
+
+	*out = (struct rd_frame){.kind = RD_FRAME_NEED_MORE};
+	if (*discarding) {
+		if (!nul) {
+			out->consume = len;
+		} else {
+			out->kind = RD_FRAME_SKIPPED;
+			out->consume = (size_t)(nul - buf) + 1;
+			*discarding = false;
+		}
+	} else if (!nul) {
+		/* Without its NUL a message over the limit can only grow: answer
+		 * now and skip the rest as it comes. */
+		if (len > max) {
+			out->kind = RD_FRAME_TOO_LARGE;
+			out->consume = len;
+			*discarding = true;
+		}
+	} else if ((size_t)(nul - buf) > max) {
+		out->kind = RD_FRAME_TOO_LARGE;
+		out->consume = (size_t)(nul - buf) + 1;
+	} else {
+		out->kind = RD_FRAME_MESSAGE;
+		out->len = (size_t)(nul - buf);
+		out->consume = out->len + 1;
+	}
+}
+
+void rd_request_clear(struct rd_request *r)
+{
+	json_object_put(r->request);
+	json_object_put(r->reply);
+	*r = (struct rd_request){0};
+}
+
+static json_object *protocol_error(const char *error, const char *reason, const char *message)
+{
+	json_object *p = json_object_new_object();
+
+	if (!p)
+		return NULL;
+	json_object_object_add(p, "reason", json_object_new_string(reason));
+	json_object_object_add(p, "message", json_object_new_string(message));
+	return make_error(error, p);
+}
+
+int rd_varlink_parse(const struct rd_method *const *methods, const char *protocol_err,
+		     const char *text, size_t len, struct rd_request *out)
+{
+	struct rd_request q = {0};
 	json_object *req = NULL, *params = NULL, *mv;
-	const struct rd_method *m;
-	struct rd_call *call;
+	const struct rd_method *m = NULL;
 	char iface[256];
-	const char *method, *dot, *bad;
-	bool oneway, more, upgrade, iface_known;
-	int r;
+	const char *method, *dot, *bad, *reason = NULL;
+	bool oneway = false, more = false, upgrade = false, iface_known;
+	int r = 0;
 
 	if (retas_json_parse(text, len, &req) < 0) {
-		conn_protocol_error(c, "protocol.json", "the message is not valid JSON");
-		return;
+		reason = "protocol.json";
+		q.problem = "the message is not valid JSON";
+		goto out;
 	}
 	if (!json_object_is_type(req, json_type_object) ||
 	    !json_object_object_get_ex(req, "method", &mv) ||
 	    !json_object_is_type(mv, json_type_string)) {
-		conn_protocol_error(c, "protocol.request",
-				    "the message is not an object with a string 'method'");
+		reason = "protocol.request";
+		q.problem = "the message is not an object with a string 'method'";
 		goto out;
 	}
 	if (get_flag(req, "oneway", &oneway) < 0 || get_flag(req, "more", &more) < 0 ||
 	    get_flag(req, "upgrade", &upgrade) < 0) {
-		conn_protocol_error(c, "protocol.request",
-				    "'oneway', 'more' and 'upgrade' must be booleans");
+		reason = "protocol.request";
+		q.problem = "'oneway', 'more' and 'upgrade' must be booleans";
 		goto out;
 	}
 	if (json_object_object_get_ex(req, "parameters", &params) &&
 	    !json_object_is_type(params, json_type_null)) {
 		if (!json_object_is_type(params, json_type_object)) {
-			if (!oneway)
-				conn_send(c, make_error(RD_VARLINK_SERVICE ".InvalidParameter",
-							one_param("parameter", "parameters")));
+			q.reply = make_error(RD_VARLINK_SERVICE ".InvalidParameter",
+					     one_param("parameter", "parameters"));
 			goto out;
 		}
 	} else {
 		params = json_object_new_object();
-		json_object_object_add(req, "parameters", params);
+		if (!params || json_object_object_add(req, "parameters", params) < 0) {
+			json_object_put(params);
+			r = -ENOMEM;
+			goto out;
+		}
 	}
 	method = json_object_get_string(mv);
+	if (strlen(method) != (size_t)json_object_get_string_len(mv)) {
+		/* A NUL (\u0000) inside the name: no method is called that, even
+		 * if the part before the NUL is one. The answer names it whole. */
+		json_object *p = json_object_new_object();
+
+		json_object_object_add(p, "method",
+				       json_object_new_string_len(
+					   method, json_object_get_string_len(mv)));
+		q.reply = make_error(RD_VARLINK_SERVICE ".MethodNotFound", p);
+		goto out;
+	}
 	dot = strrchr(method, '.');
 	if (!dot || dot == method || !dot[1] || (size_t)(dot - method) >= sizeof(iface)) {
-		if (!oneway)
-			conn_send(c, make_error(RD_VARLINK_SERVICE ".MethodNotFound",
-						one_param("method", method)));
+		q.reply = make_error(RD_VARLINK_SERVICE ".MethodNotFound",
+				     one_param("method", method));
 		goto out;
 	}
 	memcpy(iface, method, (size_t)(dot - method));
 	iface[dot - method] = '\0';
-	m = find_method(v, iface, dot + 1, &iface_known);
+	m = find_method(methods, iface, dot + 1, &iface_known);
 	if (!m) {
-		if (!oneway)
-			conn_send(c, iface_known
-					 ? make_error(RD_VARLINK_SERVICE ".MethodNotFound",
-						      one_param("method", method))
-					 : make_error(RD_VARLINK_SERVICE ".InterfaceNotFound",
-						      one_param("interface", iface)));
+		q.reply = iface_known ? make_error(RD_VARLINK_SERVICE ".MethodNotFound",
+						   one_param("method", method))
+				      : make_error(RD_VARLINK_SERVICE ".InterfaceNotFound",
+						   one_param("interface", iface));
 		goto out;
 	}
 	if (upgrade) {
-		if (!oneway)
-			conn_send(c, make_error(RD_VARLINK_SERVICE ".InvalidParameter",
-						one_param("parameter", "upgrade")));
+		m = NULL;
+		q.reply = make_error(RD_VARLINK_SERVICE ".InvalidParameter",
+				     one_param("parameter", "upgrade"));
 		goto out;
 	}
 	bad = check_params(m, params);
 	if (bad) {
-		if (!oneway)
-			conn_send(c, make_error(RD_VARLINK_SERVICE ".InvalidParameter",
-						one_param("parameter", bad)));
+		m = NULL;
+		q.reply = make_error(RD_VARLINK_SERVICE ".InvalidParameter",
+				     one_param("parameter", bad));
+		goto out;
+	}
+	q.method = m;
+	q.request = req;
+	req = NULL;
+	q.params = params;
+	q.oneway = oneway;
+	q.more = more && !oneway;
+out:
+	if (r == 0 && reason) {
+		/* Not a call at all, so its oneway cannot hold back the answer. */
+		q.reply = protocol_error(protocol_err, reason, q.problem);
+		if (!q.reply)
+			r = -ENOMEM;
+	} else if (r == 0 && !q.method) {
+		if (oneway) {
+			json_object_put(q.reply);
+			q.reply = NULL;
+		} else if (!q.reply) {
+			r = -ENOMEM;
+		}
+	}
+	json_object_put(req);
+	if (r < 0)
+		rd_request_clear(&q);
+	else
+		*out = q;
+	return r;
+}
+
+static void handle_message(struct rd_conn *c, const char *text, size_t len)
+{
+	struct rd_varlink *v = c->server;
+	struct rd_request q;
+	struct rd_call *call;
+	int r;
+
+	r = rd_varlink_parse(v->cfg.methods, v->protocol_error, text, len, &q);
+	if (r < 0) {
+		conn_close(c); /* out of memory: the peer learns from the hang-up */
+		return;
+	}
+	if (!q.method) {
+		if (q.problem)
+			log_debug("varlink: pid %lld: %s", (long long)c->peer.pid, q.problem);
+		if (q.reply)
+			conn_send(c, steal_ptr(q.reply));
 		goto out;
 	}
 	call = calloc(1, sizeof(*call));
@@ -417,19 +534,18 @@ static void handle_message(struct rd_conn *c, const char *text, size_t len)
 	}
 	call->server = v;
 	call->conn = conn_ref(c);
-	call->method = m;
-	call->request = req;
-	req = NULL;
-	call->params = params;
+	call->method = q.method;
+	call->request = steal_ptr(q.request);
+	call->params = q.params;
 	call->peer = c->peer;
-	call->oneway = oneway;
-	call->more = more && !oneway;
+	call->oneway = q.oneway;
+	call->more = q.more;
 	call->userdata = v->cfg.userdata;
 	c->busy = true;
 
 	r = v->cfg.check ? v->cfg.check(call) : 0;
 	if (r == 0)
-		r = m->handler(call);
+		r = call->method->handler(call);
 	if (r < 0) {
 		char name[256];
 
@@ -439,7 +555,7 @@ static void handle_message(struct rd_conn *c, const char *text, size_t len)
 			      one_param("message", "the daemon could not complete the call"));
 	}
 out:
-	json_object_put(req);
+	rd_request_clear(&q);
 }
 
 static void consume(struct rd_conn *c, size_t n)
@@ -455,33 +571,19 @@ static void conn_process(struct rd_conn *c)
 	conn_ref(c);
 	c->processing = true;
 	while (!c->dead && !c->busy && c->in_len > 0) {
-		char *nul = memchr(c->in, '\0', c->in_len);
+		struct rd_frame f;
 
-		if (c->discarding) {
-			if (!nul) {
-				consume(c, c->in_len);
-				break;
-			}
-			consume(c, (size_t)(nul - c->in) + 1);
-			c->discarding = false;
-			continue;
-		}
-		if (!nul) {
-			if (c->in_len > RD_VARLINK_MAX_MESSAGE) {
-				conn_protocol_error(c, "protocol.size",
-						    "the message is larger than 1 MiB");
-				consume(c, c->in_len);
-				c->discarding = true;
-			}
-			break;
-		}
-		if ((size_t)(nul - c->in) > RD_VARLINK_MAX_MESSAGE) {
+		rd_varlink_frame(c->in, c->in_len, RD_VARLINK_MAX_MESSAGE, &c->discarding, &f);
+		if (f.kind == RD_FRAME_TOO_LARGE)
 			conn_protocol_error(c, "protocol.size", "the message is larger than 1 MiB");
-		} else {
-			handle_message(c, c->in, (size_t)(nul - c->in));
-		}
+		else if (f.kind == RD_FRAME_MESSAGE)
+			handle_message(c, c->in, f.len);
 		if (!c->dead)
-			consume(c, (size_t)(nul - c->in) + 1);
+			consume(c, f.consume);
+		if (f.kind == RD_FRAME_NEED_MORE)
+			break;
+		/* Each message gets the whole timeout from its first byte. */
+		c->partial_since = 0;
 	}
 	/* A big message leaves a big buffer; an idle connection keeps none. */
 	if (!c->dead && c->in_len == 0 && c->in_cap > 4 * READ_CHUNK) {
@@ -532,15 +634,71 @@ static int conn_read(struct rd_conn *c)
 	}
 }
 
+static int on_conn_timeout(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct rd_conn *c = userdata;
+	char message[128];
+
+	conn_ref(c);
+	log_info("varlink: closing the connection of pid %lld (uid %lld): a message took "
+		 "longer than %llu ms to arrive",
+		 (long long)c->peer.pid, (long long)c->peer.uid,
+		 (unsigned long long)(c->server->cfg.message_timeout_usec / 1000));
+	snprintf(message, sizeof(message), "the message did not arrive within %llu ms",
+		 (unsigned long long)(c->server->cfg.message_timeout_usec / 1000));
+	conn_protocol_error(c, "protocol.timeout", message);
+	conn_close(c);
+	conn_unref(c);
+	return 0;
+}
+
+/*
+ * Arms the deadline while the buffer holds part of a message the peer is
+ * still sending (or the rest of an oversize one being skipped), so a peer
+ * trickling a never-ending message cannot hold its connection for ever.
+ * Not while a call is pending: then the unread bytes wait on us.
+ */
+static int conn_update_deadline(struct rd_conn *c)
+{
+	uint64_t timeout = c->server->cfg.message_timeout_usec, now;
+	int r;
+
+	if (timeout == 0 || c->busy || (c->in_len == 0 && !c->discarding)) {
+		c->partial_since = 0;
+		return c->timer ? sd_event_source_set_enabled(c->timer, SD_EVENT_OFF) : 0;
+	}
+	r = sd_event_now(c->server->event, CLOCK_MONOTONIC, &now);
+	if (r < 0)
+		return r;
+	if (c->partial_since == 0)
+		c->partial_since = now;
+	if (!c->timer) {
+		r = sd_event_add_time(c->server->event, &c->timer, CLOCK_MONOTONIC,
+				      c->partial_since + timeout, 0, on_conn_timeout, c);
+		if (r < 0)
+			return r;
+		(void)sd_event_source_set_description(c->timer, "varlink-message-deadline");
+		return 0;
+	}
+	r = sd_event_source_set_time(c->timer, c->partial_since + timeout);
+	if (r >= 0)
+		r = sd_event_source_set_enabled(c->timer, SD_EVENT_ONESHOT);
+	return r;
+}
+
 static int conn_update(struct rd_conn *c)
 {
 	uint32_t events = 0;
 	bool pending_out = c->out_off < c->out_len;
+	int r;
 
 	if (c->read_eof && !c->busy && !pending_out && !c->dead) {
 		conn_close(c);
 		return 0;
 	}
+	r = conn_update_deadline(c);
+	if (r < 0)
+		return r;
 	if (!c->busy && !c->read_eof && c->out_len - c->out_off <= OUT_HIGH_WATER)
 		events |= EPOLLIN;
 	if (pending_out)
@@ -582,6 +740,7 @@ static void conn_close(struct rd_conn *c)
 		return;
 	c->dead = true;
 	c->io = sd_event_source_disable_unref(c->io);
+	c->timer = sd_event_source_disable_unref(c->timer);
 	close(c->fd);
 	c->fd = -1;
 	if (c->next)
@@ -608,11 +767,72 @@ static bool peer_in_group(int fd, int64_t gid, int64_t primary)
 	return false;
 }
 
+/* Tells a peer turned away why, if its socket takes it at once, and hangs up. */
+static void turn_away(struct rd_varlink *v, int fd, const char *message)
+{
+	json_object *p = json_object_new_object(), *msg;
+	const char *text;
+
+	json_object_object_add(p, "reason", json_object_new_string("protocol.connections"));
+	json_object_object_add(p, "message", json_object_new_string(message));
+	msg = make_error(v->protocol_error, p);
+	text = msg ? json_object_to_json_string_ext(msg, JSON_C_TO_STRING_PLAIN) : NULL;
+	if (text)
+		(void)send(fd, text, strlen(text) + 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+	json_object_put(msg);
+	close(fd);
+}
+
+static void log_refusal(struct rd_varlink *v, const struct rd_peer *peer, const char *what,
+			unsigned n)
+{
+	uint64_t now = 0;
+
+	v->refusals++;
+	(void)sd_event_now(v->event, CLOCK_MONOTONIC, &now);
+	if (v->refusal_logged != 0 && now < v->refusal_logged + REFUSAL_LOG_USEC)
+		return;
+	log_warning("varlink: refusing a connection of uid %lld (pid %lld): %u %s; "
+		    "%u refused since the last such message",
+		    (long long)peer->uid, (long long)peer->pid, n, what, v->refusals);
+	v->refusal_logged = now;
+	v->refusals = 0;
+}
+
+/* Closes fd and returns true when the limits leave no room for this peer. */
+static bool refuse_connection(struct rd_varlink *v, int fd, const struct rd_peer *peer)
+{
+	unsigned per_uid = v->cfg.max_connections_per_uid, same = 0;
+	char message[160];
+
+	if (v->n_conns >= v->cfg.max_connections) {
+		log_refusal(v, peer, "connections open", v->n_conns);
+		snprintf(message, sizeof(message), "retasd has %u connections open, its limit",
+			 v->n_conns);
+		turn_away(v, fd, message);
+		return true;
+	}
+	if (per_uid == 0)
+		return false;
+	for (const struct rd_conn *c = v->conns; c; c = c->next)
+		if (c->peer.uid == peer->uid)
+			same++;
+	if (same < per_uid)
+		return false;
+	log_refusal(v, peer, "connections held by that uid", same);
+	snprintf(message, sizeof(message),
+		 "uid %lld holds %u connections, the most one user may hold", (long long)peer->uid,
+		 same);
+	turn_away(v, fd, message);
+	return true;
+}
+
 static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
 	struct rd_varlink *v = userdata;
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
+	struct rd_peer peer;
 	struct rd_conn *c;
 	int cfd, r;
 
@@ -622,11 +842,14 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
 			log_warning("varlink: accept: %m");
 		return 0;
 	}
-	if (v->n_conns >= v->cfg.max_connections) {
-		log_warning("varlink: refusing a connection: %u connections open", v->n_conns);
-		close(cfd);
-		return 0;
+	peer = (struct rd_peer){.uid = -1, .gid = -1, .pid = 0};
+	if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
+		peer.uid = cred.uid;
+		peer.gid = cred.gid;
+		peer.pid = cred.pid;
 	}
+	if (refuse_connection(v, cfd, &peer))
+		return 0;
 	c = calloc(1, sizeof(*c));
 	if (!c) {
 		close(cfd);
@@ -635,12 +858,7 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
 	c->ref = 1;
 	c->server = v;
 	c->fd = cfd;
-	c->peer = (struct rd_peer){.uid = -1, .gid = -1, .pid = 0};
-	if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
-		c->peer.uid = cred.uid;
-		c->peer.gid = cred.gid;
-		c->peer.pid = cred.pid;
-	}
+	c->peer = peer;
 	c->peer.in_group = peer_in_group(cfd, v->group_gid, c->peer.gid);
 	r = sd_event_add_io(v->event, &c->io, cfd, EPOLLIN, on_conn_io, c);
 	if (r < 0) {
@@ -793,4 +1011,12 @@ unsigned rd_varlink_connections(const struct rd_varlink *v)
 void rd_varlink_set_max_connections(struct rd_varlink *v, unsigned max)
 {
 	v->cfg.max_connections = max;
+}
+
+void rd_varlink_set_limits(struct rd_varlink *v, unsigned max, unsigned per_uid,
+			   uint64_t message_timeout_usec)
+{
+	v->cfg.max_connections = max;
+	v->cfg.max_connections_per_uid = per_uid;
+	v->cfg.message_timeout_usec = message_timeout_usec;
 }

@@ -85,6 +85,13 @@ struct rd_varlink_config {
 	const struct rd_method *const *methods; /* NULL-terminated */
 	rd_varlink_check_fn check;
 	unsigned max_connections;
+	/* Connections one uid may hold at once, so a client that hoards them
+	 * leaves room for everyone else; 0 means max_connections. */
+	unsigned max_connections_per_uid;
+	/* How long a message may take to arrive once its first byte has: a
+	 * connection holding a partial message longer is answered with
+	 * protocol.timeout and closed; 0 means no limit. */
+	uint64_t message_timeout_usec;
 	void *userdata;
 };
 
@@ -100,6 +107,66 @@ int rd_varlink_new(sd_event *e, const struct rd_varlink_config *cfg, int fd, con
 void rd_varlink_free(struct rd_varlink *v);
 unsigned rd_varlink_connections(const struct rd_varlink *v);
 void rd_varlink_set_max_connections(struct rd_varlink *v, unsigned max);
+/* The limits of struct rd_varlink_config, changed at reload; connections
+ * already open stay open. */
+void rd_varlink_set_limits(struct rd_varlink *v, unsigned max, unsigned per_uid,
+			   uint64_t message_timeout_usec);
+
+/*
+ * The pure part of the wire protocol, shared by the server and the fuzz
+ * target (tests/fuzz/fuzz-varlink.c): bytes to messages, messages to
+ * validated calls. Neither touches a socket or the event loop.
+ */
+enum rd_frame_kind {
+	RD_FRAME_NEED_MORE, /* no complete message yet; consume may be > 0 */
+	RD_FRAME_MESSAGE,   /* a message of len bytes at the start, then its NUL */
+	RD_FRAME_TOO_LARGE, /* a message over the limit: answer protocol.size */
+	RD_FRAME_SKIPPED,   /* the rest of an oversize message was dropped */
+};
+
+struct rd_frame {
+	enum rd_frame_kind kind;
+	size_t len;	/* RD_FRAME_MESSAGE: the message without its NUL */
+	size_t consume; /* bytes to drop from the buffer's start afterwards */
+};
+
+/*
+ * Cuts the next message from buf[0..len): messages end at a NUL and hold at
+ * most max bytes. *discarding carries the state between calls: set while
+ * the rest of an oversize message is being skipped up to its NUL. Call
+ * again after consuming out->consume bytes while the kind is not
+ * RD_FRAME_NEED_MORE.
+ */
+void rd_varlink_frame(const char *buf, size_t len, size_t max, bool *discarding,
+		      struct rd_frame *out);
+
+struct rd_request {
+	/* A valid call: its method, the message (owned) and its parameters
+	 * (an object, borrowed from request). NULL method otherwise. */
+	const struct rd_method *method;
+	json_object *request;
+	json_object *params;
+	bool oneway;
+	bool more;
+	/* Not a valid call: the error to answer (owned), NULL when none is due
+	 * (a oneway call to an unknown method), and for a protocol error what
+	 * was wrong, for the log. */
+	json_object *reply;
+	const char *problem;
+};
+
+/*
+ * Parses and validates one message (text[0..len), without its NUL) against
+ * methods (NULL-terminated): JSON, the call's shape, its flags, the method
+ * and the parameters' names, types and lengths. Malformed messages are
+ * answered with protocol_error (the service's ProtocolError, even when
+ * oneway), unknown methods and bad parameters with org.varlink.service
+ * errors. Returns 0 with *out filled (free it with rd_request_clear), or
+ * -ENOMEM.
+ */
+int rd_varlink_parse(const struct rd_method *const *methods, const char *protocol_error,
+		     const char *text, size_t len, struct rd_request *out);
+void rd_request_clear(struct rd_request *r);
 
 /*
  * Answers a call and frees it. params (taken, may be NULL for {}) are the

@@ -94,6 +94,17 @@ class Protocol(DaemonTest):
             self.assertEqual(r["error"], "org.varlink.service.MethodNotFound")
         self.other_still_works()
 
+    def test_protocol_method_with_nul_not_called(self):
+        # A NUL inside the name once called the method named before it
+        # (found by fuzz-varlink's invariant; corpus/varlink/method-with-nul.bin).
+        with self.d.connect() as c:
+            c.send_raw(b'{"method": "' + IFACE.encode() + b'.Status\\u0000x"}\0')
+            self.assertEqual(c.recv(), {"error": "org.varlink.service.MethodNotFound",
+                                        "parameters": {"method": f"{IFACE}.Status\0x"}})
+            c.send_raw(b'{"method": "' + IFACE.encode() + b'.Status\\u0000"}\0')
+            self.assertEqual(c.recv()["error"], "org.varlink.service.MethodNotFound")
+        self.other_still_works()
+
     def test_protocol_wrong_parameters(self):
         cases = [
             ("Login", {"nip": 198703152010011002, "pin": "1"}, "nip"),

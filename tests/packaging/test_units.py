@@ -3,6 +3,9 @@
 program this build installs (and retasd's --config the file it installs),
 and `systemd-analyze verify` accepts both units, with their Documentation=
 manual pages looked up among the installed ones when scdoc built them.
+retasd's unit keeps other users away from its socket: it runs as group
+retas and its runtime directory (where the socket lies) has no bits for
+others.
 
 usage: test_units.py BUILD_ROOT MESON [MESON...]   (exit 77: no systemd-analyze)"""
 import os
@@ -18,6 +21,20 @@ UNITS = ("retasd.service", "retas-hq.service")
 def fail(msg):
     print(f"FAIL: {msg}", file=sys.stderr)
     sys.exit(1)
+
+
+def socket_dir_closed(text):
+    """The socket is 0660 and its group is retasd's (daemon/varlink.c);
+    /run/retas around it must not open it to others either."""
+    settings = dict(re.findall(r"^(\w+)=(.*)$", text, re.M))
+    if settings.get("Group") != "retas":
+        fail(f"retasd.service: Group={settings.get('Group')}, expected retas")
+    mode = settings.get("RuntimeDirectoryMode")
+    if mode is None or int(mode, 8) & 0o007:
+        fail(f"retasd.service: RuntimeDirectoryMode={mode} lets others reach the socket")
+    umask = settings.get("UMask")
+    if umask is None or int(umask, 8) & 0o007 != 0o007:
+        fail(f"retasd.service: UMask={umask} leaves files open to others")
 
 
 def main():
@@ -55,6 +72,8 @@ def main():
             cm = re.search(r"--config (\S+)", args)
             if cm and not os.path.isfile(dest + cm.group(1)):
                 fail(f"{name}: --config {cm.group(1)} is not installed")
+            if name == "retasd.service":
+                socket_dir_closed(text)
             # The copy verify reads runs the installed program from DESTDIR.
             copy = os.path.join(tmp, name)
             with open(copy, "w") as f:
