@@ -91,8 +91,8 @@ void sb_batch_make(struct hq_fx *fx, struct test_van *v, size_t bytes, struct sb
 	memset(b, 0, sizeof(*b));
 	for (size_t i = 0; i < n; i++)
 		test_van_record(v, fx->seal_pk, ST_NOMOR, OFFICER, retas_time_now_ms(),
-				"{\"nik\":\"1571014808090001\",\"nama\":\"Siti Aminah\"}", PHOTO_LEN,
-				NULL, &recs[i], &lens[i]);
+				"{\"nik\":\"1571014808090001\",\"nama\":\"Siti Aminah\"}",
+				PHOTO_LEN, NULL, &recs[i], &lens[i]);
 	test_van_batch(v, ST_NOMOR, recs, lens, n, NULL, &batch, &b->len, b->batch_id);
 	snprintf(b->path, sizeof(b->path), "/tmp/retas-bench-sync-XXXXXX");
 	fd = mkstemp(b->path);
