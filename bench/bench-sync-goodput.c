@@ -148,7 +148,7 @@ int main(int argc, char **argv)
 		return 77;
 	}
 	sb_link_make(rates_kbit[0]);
-	hq_fx_init(&fx, bin, NULL);
+	sb_hq_init(&fx, bin, NULL);
 	test_van_new(&van_e, "MPK-01");
 	test_van_new(&van_c, "MPK-02");
 	test_van_register(&fx, &van_e);

@@ -88,7 +88,7 @@ int main(int argc, char **argv)
 	}
 	/* Head office notices a connection that ended without a FIN soon, as
 	 * tests/sync does, so a refused (423) try is rare. */
-	hq_fx_init(&fx, bin, "request_timeout = 2");
+	sb_hq_init(&fx, bin, "request_timeout = 2");
 	test_van_new(&van, "MPK-01");
 	test_van_register(&fx, &van);
 	sb_hq_start_at(&fx, "127.0.0.1");

@@ -174,7 +174,10 @@ def main():
     n_records = max(1, mb * 1000 * 1000 // PHOTO_LEN)
     link = Link()
     link.make()
-    tmp = tempfile.mkdtemp(prefix="retas-bench-status-")
+    # Outside /tmp, whose retas-* entries other runs on a shared machine
+    # may sweep away while the upload still runs.
+    tmp = tempfile.mkdtemp(prefix="retas-bench-status-",
+                           dir=os.environ.get("TMPDIR") or "/var/tmp")
     hq_proc, d = None, None
     try:
         # retasd in the van's namespace: its state, socket and notify

@@ -23,6 +23,7 @@
 #include <cmocka.h>
 #include <sodium.h>
 
+#include "retas-b64.h"
 #include "retas-time.h"
 #include "sync-auth.h"
 #include "sync-bench.h"
@@ -80,6 +81,57 @@ size_t sb_batch_bytes(void)
 	return (size_t)mb * 1000 * 1000;
 }
 
+/* Outside /tmp, whose retas-* entries other runs on a shared machine may
+ * sweep away while a long benchmark still uses them. */
+static const char *bench_tmpdir(void)
+{
+	const char *t = getenv("TMPDIR");
+
+	return t && *t ? t : "/var/tmp";
+}
+
+static void read_pub(const char *dir, const char *name, uint8_t pk[32])
+{
+	char path[512], *text;
+
+	snprintf(path, sizeof(path), "%s/keys/%s", dir, name);
+	text = read_file(path, NULL);
+	text[strcspn(text, "\r\n")] = 0;
+	assert_int_equal(retas_b64url_decode_key(text, pk, 32), 0);
+	free(text);
+}
+
+void sb_hq_init(struct hq_fx *fx, const char *bin, const char *config)
+{
+	char *argv[] = {(char *)bin, "init", fx->dir, NULL};
+	pid_t pid;
+	int status;
+
+	memset(fx, 0, sizeof(*fx));
+	fx->bin = bin;
+	fx->pidfd = -1;
+	snprintf(fx->tmp, sizeof(fx->tmp), "%s/retas-bench-sync-XXXXXX", bench_tmpdir());
+	assert_non_null(mkdtemp(fx->tmp));
+	snprintf(fx->dir, sizeof(fx->dir), "%s/hq", fx->tmp);
+	argv[2] = fx->dir;
+	assert_int_equal(posix_spawn(&pid, bin, NULL, NULL, argv, environ), 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	if (config) {
+		char path[512];
+		FILE *f;
+
+		/* retas-hq.conf takes the last value of a key */
+		snprintf(path, sizeof(path), "%s/retas-hq.conf", fx->dir);
+		f = fopen(path, "ae");
+		assert_non_null(f);
+		fprintf(f, "\n[server]\n%s\n", config);
+		assert_int_equal(fclose(f), 0);
+	}
+	read_pub(fx->dir, "seal.pub", fx->seal_pk);
+	read_pub(fx->dir, "sign.pub", fx->sign_pk);
+}
+
 void sb_batch_make(struct hq_fx *fx, struct test_van *v, size_t bytes, struct sb_batch *b)
 {
 	size_t n = (bytes + PHOTO_LEN - 1) / PHOTO_LEN, cap = n;
@@ -94,7 +146,7 @@ void sb_batch_make(struct hq_fx *fx, struct test_van *v, size_t bytes, struct sb
 				"{\"nik\":\"1571014808090001\",\"nama\":\"Siti Aminah\"}",
 				PHOTO_LEN, NULL, &recs[i], &lens[i]);
 	test_van_batch(v, ST_NOMOR, recs, lens, n, NULL, &batch, &b->len, b->batch_id);
-	snprintf(b->path, sizeof(b->path), "/tmp/retas-bench-sync-XXXXXX");
+	snprintf(b->path, sizeof(b->path), "%s/batch-XXXXXX", fx->tmp);
 	fd = mkstemp(b->path);
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, batch, b->len), (ssize_t)b->len);

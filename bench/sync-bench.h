@@ -23,11 +23,15 @@
 #define SB_HQ_ADDR "10.79.0.2"
 
 struct sb_batch {
-	char path[64]; /* the batch file */
+	char path[300]; /* the batch file, in the head-office fixture's directory */
 	size_t len;
 	char batch_id[40];
 	size_t n_records;
 };
+
+/* hq_fx_init's work in a directory outside /tmp ($TMPDIR, else /var/tmp);
+ * config (may be NULL): lines for the [server] section. */
+void sb_hq_init(struct hq_fx *fx, const char *bin, const char *config);
 
 /* Seals records of about 400 KB for van v until the batch is at least
  * bytes long, and writes the batch to a temporary file. */
