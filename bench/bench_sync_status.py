@@ -8,9 +8,11 @@ status` (a whole CLI process, timed from spawn to exit) called back to back
 with nothing under way, half before the upload and half after it. Then a
 Sync call starts the upload and the same calls run back to back for as
 long as retasd says it is uploading; only calls that began and ended inside
-that phase count. Prints median and p95 of both and their ratios; exits 77
-where namespaces or tc cannot be used.
-When RETAS_FIGURES_DIR is set, writes sync-status-latency.json there.
+that phase count. Each `retas status` is followed by one bare Status call
+on a fresh socket: the daemon's own share of the time, without the CLI's
+exec. Prints medians and p95 of both series and their ratios; exits 77
+where namespaces or tc cannot be used. When RETAS_FIGURES_DIR is set,
+writes sync-status-latency.json there.
 
 Environment (bench/meson.build passes the tests' environment): RETASD,
 RETAS_CLI, RETAS_MKLETTER, RETAS_HQ, RETAS_SEED_RECORDS.
@@ -104,14 +106,20 @@ def median(values):
 
 
 def status_ms(d):
-    """One `retas status` process, spawn to exit, in milliseconds."""
+    """One `retas status` process, spawn to exit, then one bare Status call
+    on a fresh connection (the daemon's own share), both in milliseconds."""
     env = dict(os.environ, RETAS_SOCKET=d.sock)
     t0 = time.perf_counter()
     p = subprocess.run([RETAS, "status"], capture_output=True, env=env, timeout=WAIT)
-    t = (time.perf_counter() - t0) * 1000
+    t1 = time.perf_counter()
     if p.returncode != 0:
         raise AssertionError(f"retas status exited {p.returncode}: {p.stderr!r}")
-    return t
+    with Client(d.sock) as c:
+        reply = c.call("Status")
+    t2 = time.perf_counter()
+    if "error" in reply:
+        raise AssertionError(f"Status: {reply}")
+    return ((t1 - t0) * 1000, (t2 - t1) * 1000)
 
 
 class Uploader(threading.Thread):
@@ -249,23 +257,30 @@ def main():
         link.remove()
         shutil.rmtree(tmp, ignore_errors=True)
 
-    im, ip95 = median(idle), percentile(idle, 95)
-    bm, bp95 = median(busy), percentile(busy, 95)
+    res = {}
+    for name, series in (("idle", idle), ("upload", busy)):
+        for i, kind in ((0, "cli"), (1, "bare")):
+            v = [x[i] for x in series]
+            res[f"{name}_{kind}_median_ms"] = round(median(v), 3)
+            res[f"{name}_{kind}_p95_ms"] = round(percentile(v, 95), 3)
+    for kind in ("cli", "bare"):
+        for q in ("median", "p95"):
+            res[f"ratio_{kind}_{q}"] = round(res[f"upload_{kind}_{q}_ms"]
+                                             / res[f"idle_{kind}_{q}_ms"], 3)
     print(f"{n_records} records of {PHOTO_LEN // 1000} KB over {RATE_KBIT / 1000:.0f} Mbit/s "
-          f"(tbf), upload {upload_s:.1f} s, all acknowledged")
-    print(f"retas status idle:           median {im:6.2f} ms  p95 {ip95:6.2f} ms  "
-          f"({len(idle)} calls)")
-    print(f"retas status while uploading: median {bm:6.2f} ms  p95 {bp95:6.2f} ms  "
-          f"({len(busy)} calls)")
-    print(f"ratio uploading/idle: median {bm / im:.2f}  p95 {bp95 / ip95:.2f}")
+          f"(tbf), upload {upload_s:.1f} s, all acknowledged; {len(idle)} calls idle, "
+          f"{len(busy)} while uploading")
+    for kind, what in (("cli", "retas status (process)"), ("bare", "Status call (socket)")):
+        print(f"{what:24} idle: median {res[f'idle_{kind}_median_ms']:6.2f} ms  "
+              f"p95 {res[f'idle_{kind}_p95_ms']:6.2f} ms   uploading: median "
+              f"{res[f'upload_{kind}_median_ms']:6.2f} ms  p95 "
+              f"{res[f'upload_{kind}_p95_ms']:6.2f} ms   ratio uploading/idle: median "
+              f"{res[f'ratio_{kind}_median']:.2f}  p95 {res[f'ratio_{kind}_p95']:.2f}")
     fig = os.environ.get("RETAS_FIGURES_DIR")
     if fig:
         with open(os.path.join(fig, "sync-status-latency.json"), "w") as f:
-            json.dump({"idle_median_ms": round(im, 3), "idle_p95_ms": round(ip95, 3),
-                       "upload_median_ms": round(bm, 3), "upload_p95_ms": round(bp95, 3),
-                       "ratio_median": round(bm / im, 3), "ratio_p95": round(bp95 / ip95, 3),
-                       "idle_calls": len(idle), "upload_calls": len(busy),
-                       "link_kbit": RATE_KBIT, "records": n_records}, f)
+            json.dump(dict(res, idle_calls=len(idle), upload_calls=len(busy),
+                           link_kbit=RATE_KBIT, records=n_records), f)
             f.write("\n")
     return 0
 
