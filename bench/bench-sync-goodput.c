@@ -14,7 +14,7 @@
  *
  * usage: bench-sync-goodput RETAS-HQ CURL
  *
- * Measured (2 shared cores, 20 MB batch): see the end of bench/meson.build.
+ * Figures measured on the project machine: in bench/meson.build.
  */
 #include <errno.h>
 #include <fcntl.h>
