@@ -46,14 +46,14 @@ static void synth_finger(uint8_t *img, unsigned seed)
 	for (unsigned y = 0; y < FINGER_H; y++)
 		for (unsigned x = 0; x < FINGER_W; x++)
 			img[y * FINGER_W + x] =
-				(uint8_t)(((x + y * 2 + seed * 7) / 5) % 2 ? 40 + (x ^ y) % 16
-									: 200 + (x * y) % 32);
+			    (uint8_t)(((x + y * 2 + seed * 7) / 5) % 2 ? 40 + (x ^ y) % 16
+								       : 200 + (x * y) % 32);
 }
 
 static struct retas_container *standard_body(void)
 {
 	static uint8_t finger[FINGER_W * FINGER_H], photo[62 * 1024], sig[9 * 1024],
-		series[6 * 1024];
+	    series[6 * 1024];
 	const char *demo = "{\"nik\":\"1571014703080001\",\"nama\":\"Siti Aminah\","
 			   "\"jenis_kelamin\":\"P\",\"tanggal_lahir\":\"2008-03-07\"}";
 	struct retas_container *c = NULL;
@@ -101,9 +101,10 @@ int main(int argc, char **argv)
 	r = rd_store_open(path, 5000, &store, &err);
 	if (r < 0)
 		fail(err.message, r);
-	r = rd_store_assignment_insert(store, "token", "800/001/DUKCAPIL/2026",
-				       "0000000000000000000000000000000000000000000000000000000000000000", 0,
-				       INT64_MAX / 2, retas_time_now_ms(), &assignment);
+	r = rd_store_assignment_insert(
+	    store, "token", "800/001/DUKCAPIL/2026",
+	    "0000000000000000000000000000000000000000000000000000000000000000", 0, INT64_MAX / 2,
+	    retas_time_now_ms(), &assignment);
 	if (r < 0)
 		fail("assignment", r);
 	sess.assignment_id = assignment;
@@ -165,9 +166,10 @@ int main(int argc, char **argv)
 	/* Baseline: the same bytes, one bare insert per durable transaction. */
 	snprintf(path, sizeof(path), "%s/bare.db", dir);
 	if (sqlite3_open(path, &db) != SQLITE_OK ||
-	    sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-			     "CREATE TABLE t (id INTEGER PRIMARY KEY, b BLOB)",
-			     NULL, NULL, NULL) != SQLITE_OK)
+	    sqlite3_exec(db,
+			 "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+			 "CREATE TABLE t (id INTEGER PRIMARY KEY, b BLOB)",
+			 NULL, NULL, NULL) != SQLITE_OK)
 		return 1;
 	{
 		size_t per = (size_t)(bytes / n);

@@ -51,12 +51,12 @@ static struct sig_signature *make_signature(void)
 		int k = i / per, j = i % per;
 		double u = (double)j / (per - 1), a = u * 6 * M_PI;
 		struct sig_point p = {
-			.t_ms = (uint32_t)i * 5,
-			.x = (int32_t)(2000 + k * 2200 + 1900 * u + 500 * cos(a)),
-			.y = (int32_t)(4000 + 1300 * sin(a) * (0.6 + 0.4 * sin(k + u * 3))),
-			.pressure = (uint16_t)(300 + 1500 * fabs(sin(u * M_PI)) *
-							 (0.8 + 0.2 * sin(i * 0.37))),
-			.flags = j == 0 ? SIG_POINT_STROKE_START : 0,
+		    .t_ms = (uint32_t)i * 5,
+		    .x = (int32_t)(2000 + k * 2200 + 1900 * u + 500 * cos(a)),
+		    .y = (int32_t)(4000 + 1300 * sin(a) * (0.6 + 0.4 * sin(k + u * 3))),
+		    .pressure =
+			(uint16_t)(300 + 1500 * fabs(sin(u * M_PI)) * (0.8 + 0.2 * sin(i * 0.37))),
+		    .flags = j == 0 ? SIG_POINT_STROKE_START : 0,
 		};
 
 		if (sig_signature_append(s, &p) < 0)
@@ -70,7 +70,7 @@ static void cairo_polyline(const struct sig_signature *s, const struct sig_image
 			   double width_mm)
 {
 	cairo_surface_t *surf =
-		cairo_image_surface_create(CAIRO_FORMAT_A8, (int)geom->width, (int)geom->height);
+	    cairo_image_surface_create(CAIRO_FORMAT_A8, (int)geom->width, (int)geom->height);
 	cairo_t *cr = cairo_create(surf);
 	double scale = geom->dpi / 25.4;
 
@@ -150,8 +150,8 @@ int main(void)
 	struct sig_signature *s = make_signature();
 	int r;
 
-	printf("Signature rendering: %d samples in %d strokes, %.0f mm of ink\n", N_POINTS, N_STROKES,
-	       sig_signature_ink_mm(s));
+	printf("Signature rendering: %d samples in %d strokes, %.0f mm of ink\n", N_POINTS,
+	       N_STROKES, sig_signature_ink_mm(s));
 	r = bench_dpi(s, 300, 31);
 	if (r == 0)
 		r = bench_dpi(s, 600, 15);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -194,14 +195,21 @@ const char *hq_req_arg(struct hq_req *r, const char *name)
 }
 
 /* A body that may follow the headers, and is small enough to read and drop
- * rather than cut the connection on. */
+ * rather than cut the connection on. A client that sent "Expect:
+ * 100-continue" sends no body until told to: answered at once, it learns
+ * the status without spending the body (a refused 1 MiB chunk on a slow
+ * link is seconds of airtime). */
 static bool drainable_body(struct hq_req *r)
 {
 	const char *cl =
 	    MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	const char *te = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
 						     MHD_HTTP_HEADER_TRANSFER_ENCODING);
+	const char *expect =
+	    MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
 
+	if (expect && strcasecmp(expect, "100-continue") == 0)
+		return false;
 	if (te && strstr(te, "chunked"))
 		return true;
 	if (!cl)
