@@ -163,6 +163,7 @@ static int open_socket(struct rd_daemon *d)
 	    .interface = RD_INTERFACE,
 	    .methods = rd_api_methods,
 	    .check = rd_api_check,
+	    .hangup = rd_enroll_hangup,
 	    .max_connections = (unsigned)d->config->api_max_connections,
 	    .userdata = d,
 	};
