@@ -388,9 +388,11 @@ static void receipts_write_done(int result, void *arg)
 	struct rd_daemon *d = j->d;
 
 	if (j->pdf_path[0])
-		json_object_object_add(j->answer, "receipt_pdf", json_object_new_string(j->pdf_path));
+		json_object_object_add(j->answer, "receipt_pdf",
+				       json_object_new_string(j->pdf_path));
 	if (j->png_path[0])
-		json_object_object_add(j->answer, "receipt_png", json_object_new_string(j->png_path));
+		json_object_object_add(j->answer, "receipt_png",
+				       json_object_new_string(j->png_path));
 	if (result < 0)
 		log_error("the receipt of record %s could not be written: %s", j->record_id,
 			  j->receipt_err.message[0] ? j->receipt_err.message : strerror(-result));

@@ -2,8 +2,9 @@
  * The enrolment of one student in progress (at most one per van: there is
  * one set of devices). EnrollBegin creates it after the checks on the
  * student and the pre-flight checks; EnrollAbort (or a new letter or
- * session close, or the close of the connection that began it) ends it. It holds the captures taken so far (fingers,
- * photo, signature) in memory only: nothing of them reaches the disk before
+ * session close, or the close of the connection that began it) ends it.
+ * It holds the captures taken so far (fingers, photo, signature) in memory
+ * only: nothing of them reaches the disk before
  * EnrollCommit seals them.
  */
 #pragma once

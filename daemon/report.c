@@ -255,8 +255,8 @@ static void report_write_done(int result, void *arg)
 	report_job_free(j);
 }
 
-int rd_report_write(struct rd_daemon *d, const char *name, rd_report_done_fn done,
-		    void *userdata, struct retas_error *err)
+int rd_report_write(struct rd_daemon *d, const char *name, rd_report_done_fn done, void *userdata,
+		    struct retas_error *err)
 {
 	struct rd_report_job *j = calloc(1, sizeof(*j));
 	int r;
@@ -326,9 +326,9 @@ static void report_done(int result, void *arg)
 	struct report_job *j = arg;
 
 	if (result < 0) {
-		rd_api_refuse(j->call, NULL, "report.build",
-			      RD_ARGS("detail",
-				      j->err.message[0] ? j->err.message : strerror(-result)));
+		rd_api_refuse(
+		    j->call, NULL, "report.build",
+		    RD_ARGS("detail", j->err.message[0] ? j->err.message : strerror(-result)));
 	} else {
 		json_object *answer = json_object_new_object();
 

@@ -16,5 +16,5 @@ typedef void (*rd_report_done_fn)(int result, const struct retas_error *err, voi
  * signs, renders and writes it on the worker, then calls done. Returns 0
  * when done will be called, or a negative errno (err set) when the model
  * could not be built; done is then not called. */
-int rd_report_write(struct rd_daemon *d, const char *name, rd_report_done_fn done,
-		    void *userdata, struct retas_error *err);
+int rd_report_write(struct rd_daemon *d, const char *name, rd_report_done_fn done, void *userdata,
+		    struct retas_error *err);
