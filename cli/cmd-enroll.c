@@ -8,6 +8,9 @@
  * and the scripted answers (--exception, --retake-photo, --redo-signature)
  * answer them for scripts and tests. Ctrl-C, a refusal or a device failure
  * mid-way abandons the student (EnrollAbort): nothing of it is stored.
+ * The connection of EnrollBegin stays open until the end: retasd abandons
+ * the enrolment when it closes, so a killed command never leaves the van
+ * blocked.
  */
 #include <errno.h>
 #include <signal.h>
@@ -280,6 +283,7 @@ static int cmd_enroll_exec(struct cli_ctx *ctx, int argc, char **argv)
 	struct sigaction sa = {.sa_handler = on_sigint};
 	bool redo = false;
 	json_object *params, *jari;
+	_cleanup_(closep) int hold = -1;
 	char *idcopy = NULL;
 	int r;
 
@@ -334,7 +338,9 @@ static int cmd_enroll_exec(struct cli_ctx *ctx, int argc, char **argv)
 		json_object_object_add(params, "tanggal_lahir", json_object_new_string(lahir));
 	if (kelas)
 		json_object_object_add(params, "kelas", json_object_new_string(kelas));
-	r = cli_call(ctx, "EnrollBegin", params, &begin);
+	/* retasd keeps the enrolment while this connection is open: were this
+	 * process killed, the kernel closes it and the van is free again. */
+	r = cli_call_keep(ctx, "EnrollBegin", params, &begin, &hold);
 	if (r != CLI_EXIT_OK)
 		return r;
 	if (begin.error) {

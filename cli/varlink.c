@@ -148,7 +148,9 @@ static int unreachable(const struct cli_ctx *ctx, int r)
 	return CLI_EXIT_UNREACHABLE;
 }
 
-int cli_call(struct cli_ctx *ctx, const char *method, json_object *params, struct cli_reply *out)
+/* cli_call, handing the connection to *keep when keep is not NULL. */
+static int call_on(struct cli_ctx *ctx, const char *method, json_object *params,
+		   struct cli_reply *out, int *keep)
 {
 	int64_t deadline = retas_time_mono_ms() + CLI_CALL_TIMEOUT_MS;
 	json_object *call = json_object_new_object(), *reply = NULL, *v;
@@ -196,7 +198,20 @@ int cli_call(struct cli_ctx *ctx, const char *method, json_object *params, struc
 		json_object_object_add(reply, "parameters", v);
 	}
 	out->params = v;
+	if (keep)
+		*keep = steal_fd(fd);
 	return CLI_EXIT_OK;
+}
+
+int cli_call(struct cli_ctx *ctx, const char *method, json_object *params, struct cli_reply *out)
+{
+	return call_on(ctx, method, params, out, NULL);
+}
+
+int cli_call_keep(struct cli_ctx *ctx, const char *method, json_object *params,
+		  struct cli_reply *out, int *fd)
+{
+	return call_on(ctx, method, params, out, fd);
 }
 
 /* Fills out from a parsed answer (taken). */

@@ -29,6 +29,11 @@ struct cli_reply {
  * returns CLI_EXIT_UNREACHABLE.
  */
 int cli_call(struct cli_ctx *ctx, const char *method, json_object *params, struct cli_reply *out);
+/* cli_call that leaves the connection open and hands it over in *fd (the
+ * caller closes it) when it returns CLI_EXIT_OK: for a call whose effect
+ * lasts as long as its connection, as EnrollBegin's enrolment does. */
+int cli_call_keep(struct cli_ctx *ctx, const char *method, json_object *params,
+		  struct cli_reply *out, int *fd);
 void cli_reply_clear(struct cli_reply *r);
 
 /* Called with each continued reply's parameters (borrowed). */

@@ -1,6 +1,9 @@
 /* CloseSession: ends the open session. Allowed after the letter's window
  * has passed, so a session that ran late can still be closed. The draft
- * report (Draft Laporan RETAS) will be produced here. */
+ * report (Draft Laporan RETAS) is written then, off the loop (report.c),
+ * and the call answers once it is on disk. */
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api.h"
@@ -8,11 +11,37 @@
 #include "report.h"
 #include "retas-log.h"
 
+struct close_job {
+	struct rd_call *call;
+	struct rd_daemon *d;
+	char uuid[37];
+	json_object *answer;
+};
+
+/* result 1: the failure is logged already. */
+static void report_written(int result, const struct retas_error *err, void *userdata)
+{
+	struct close_job *j = userdata;
+
+	if (result < 0)
+		log_error("the draft report could not be written: %s",
+			  err && err->message[0] ? err->message : strerror(-result));
+	else if (result == 0)
+		log_info("draft report laporan/%s written", j->uuid);
+	/* The draft report travels with the next batch. */
+	if (j->d->sync)
+		rd_sync_poke(j->d->sync);
+	rd_call_reply(j->call, j->answer);
+	free(j);
+}
+
 static int close_session(struct rd_call *call)
 {
 	struct rd_daemon *d = rd_call_daemon(call);
 	int64_t now = rd_daemon_now(d);
-	json_object *detail, *p;
+	struct retas_error err = {0};
+	struct close_job *j;
+	json_object *detail;
 	int r;
 
 	if (rd_state_phase(d) != RD_PHASE_SESSION_OPEN)
@@ -45,22 +74,22 @@ static int close_session(struct rd_call *call)
 	d->login.last_active_ms = now;
 	rd_state_arm_idle(d);
 	log_info("session %s closed", d->session.uuid);
-	/* SOP step 5: the draft report is written as the session closes. A
-	 * failure is logged; the report can be made again with Report. */
-	{
-		struct retas_error err = {0};
-
-		if (rd_report_write(d, d->session.uuid, &err) < 0)
-			log_error("the draft report could not be written: %s", err.message);
-		else
-			log_info("draft report laporan/%s written", d->session.uuid);
+	/* SOP step 5: the draft report is written as the session closes, on
+	 * the worker; the call is answered when it is. A failure is logged;
+	 * the report can be made again with Report. */
+	j = calloc(1, sizeof(*j));
+	if (!j)
+		return -ENOMEM;
+	j->call = call;
+	j->d = d;
+	snprintf(j->uuid, sizeof(j->uuid), "%s", d->session.uuid);
+	j->answer = json_object_new_object();
+	json_object_object_add(j->answer, "session", rd_api_session(d));
+	if (rd_report_write(d, d->session.uuid, report_written, j, &err) < 0) {
+		log_error("the draft report could not be written: %s", err.message);
+		report_written(1, NULL, j);
 	}
-	/* The draft report travels with the next batch. */
-	if (d->sync)
-		rd_sync_poke(d->sync);
-	p = json_object_new_object();
-	json_object_object_add(p, "session", rd_api_session(d));
-	return rd_call_reply(call, p);
+	return RD_CALL_PENDING;
 }
 
 const struct rd_method rd_api_close_session = {

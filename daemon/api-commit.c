@@ -11,8 +11,12 @@
  * one transaction, and only after it committed answers with the record id
  * and the receipt token (docs/sync-protocol.md §8), and writes the receipt
  * PDF and PNG into the state directory (receipts/RECORD-ID.pdf/.png).
+ * The receipt is rendered on the worker beside the sealing and written
+ * there too, after the store committed: the loop never waits for a PDF
+ * renderer or an fsync, so other connections are answered meanwhile.
  *
- * Receipt {nik} renders the receipt of a student's current record again.
+ * Receipt {nik} renders the receipt of a student's current record again,
+ * on the worker from a copy of what the store holds.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -35,6 +39,14 @@
 #include "retas-uuid.h"
 #include "sync-qr.h"
 
+/* What a receipt shows, copied on the loop so the worker reads nothing the
+ * loop owns. */
+struct receipt_doc {
+	char *nama, *nik, *sekolah, *npsn, *petugas_nama, *nip, *token;
+	struct retas_date tanggal, eligible_on;
+	bool record_only;
+};
+
 struct commit_job {
 	struct rd_call *call;
 	struct rd_daemon *d;
@@ -54,6 +66,17 @@ struct commit_job {
 	uint8_t hash[32];
 	char *token;
 	struct retas_error err;
+	/* the receipt, rendered after sealing; a failure is only logged */
+	struct receipt_doc doc;
+	uint8_t *pdf, *png;
+	size_t pdf_len, png_len;
+	int receipt_r;
+	struct retas_error receipt_err;
+	/* the answer, completed with the receipt's paths once written */
+	json_object *answer;
+	char record_id[37];
+	char dir[4096];
+	char pdf_path[4200], png_path[4200];
 };
 
 static const struct rd_param commit_params[] = {
@@ -116,6 +139,85 @@ static int add_finger(struct retas_container *c, const struct rd_enrolment *e, i
 	return r;
 }
 
+static const char *officer_name(const struct rd_daemon *d, const char *nip)
+{
+	int i = rd_state_petugas_index(d, nip);
+
+	return i >= 0 ? d->st->petugas[i].nama : nip;
+}
+
+static char *dup_or_empty(const char *s)
+{
+	return strdup(s ? s : "");
+}
+
+static void receipt_doc_clear(struct receipt_doc *doc)
+{
+	free(doc->nama);
+	free(doc->nik);
+	free(doc->sekolah);
+	free(doc->npsn);
+	free(doc->petugas_nama);
+	free(doc->nip);
+	free(doc->token);
+	*doc = (struct receipt_doc){0};
+}
+
+/* Copies what the receipt of one record shows (token may be NULL, to be
+ * set later). Runs on the loop: it reads the letter. */
+static int receipt_doc_init(struct receipt_doc *doc, const struct rd_daemon *d, const char *nama,
+			    const char *nik, const struct retas_date *date, const char *nip,
+			    bool record_only, const struct retas_date *eligible_on,
+			    const char *token)
+{
+	*doc = (struct receipt_doc){
+	    .nama = dup_or_empty(nama),
+	    .nik = dup_or_empty(nik),
+	    .sekolah = dup_or_empty(d->st->sekolah.nama),
+	    .npsn = dup_or_empty(d->st->sekolah.npsn),
+	    .petugas_nama = dup_or_empty(officer_name(d, nip)),
+	    .nip = dup_or_empty(nip),
+	    .token = token ? strdup(token) : NULL,
+	    .tanggal = *date,
+	    .record_only = record_only,
+	};
+	if (record_only)
+		doc->eligible_on = *eligible_on;
+	if (!doc->nama || !doc->nik || !doc->sekolah || !doc->npsn || !doc->petugas_nama ||
+	    !doc->nip || (token && !doc->token)) {
+		receipt_doc_clear(doc);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Renders the receipt into new buffers (pdf or png may be NULL). Touches
+ * nothing but doc: safe on the worker. */
+static int receipt_render(const struct receipt_doc *doc, uint8_t **pdf, size_t *pdf_len,
+			  uint8_t **png, size_t *png_len, struct retas_error *err)
+{
+	struct retas_receipt rc = {
+	    .nama = doc->nama,
+	    .nik = doc->nik,
+	    .sekolah = doc->sekolah,
+	    .npsn = doc->npsn,
+	    .tanggal = doc->tanggal,
+	    .petugas_nama = doc->petugas_nama,
+	    .petugas_nip = doc->nip,
+	    .record_only = doc->record_only,
+	    .token = doc->token,
+	};
+	int r = 0;
+
+	if (doc->record_only)
+		rc.eligible_on = doc->eligible_on;
+	if (pdf)
+		r = retas_receipt_pdf(&rc, pdf, pdf_len, err);
+	if (r == 0 && png)
+		r = retas_receipt_png(&rc, png, png_len, err);
+	return r;
+}
+
 static int commit_work(void *arg)
 {
 	struct commit_job *j = arg;
@@ -164,6 +266,12 @@ static int commit_work(void *arg)
 	q.date = j->date;
 	memcpy(q.record_hash, j->hash, 32);
 	r = sync_qr_make(&q, j->device.pk, j->device.sk, &j->token);
+	if (r == 0) {
+		j->doc.token = j->token;
+		j->receipt_r = receipt_render(&j->doc, &j->pdf, &j->pdf_len, &j->png, &j->png_len,
+					      &j->receipt_err);
+		j->doc.token = NULL;
+	}
 out:
 	json_object_put(demo);
 	retas_container_free(c);
@@ -208,13 +316,6 @@ static json_object *summary_of(const struct commit_job *j)
 	return o;
 }
 
-static const char *officer_name(const struct rd_daemon *d, const char *nip)
-{
-	int i = rd_state_petugas_index(d, nip);
-
-	return i >= 0 ? d->st->petugas[i].nama : nip;
-}
-
 static int write_file(const char *path, const uint8_t *data, size_t len)
 {
 	char tmp[4200];
@@ -242,67 +343,65 @@ static int write_file(const char *path, const uint8_t *data, size_t len)
 	return r;
 }
 
-/* Renders the receipt of one record into new buffers (pdf or png may be NULL). */
-static int render_receipt(const struct rd_daemon *d, const char *nama, const char *nik,
-			  const struct retas_date *date, const char *nip, bool record_only,
-			  const struct retas_date *eligible_on, const char *token, uint8_t **pdf,
-			  size_t *pdf_len, uint8_t **png, size_t *png_len, struct retas_error *err)
+/* Writes the rendered receipt on the worker; the paths written go into
+ * pdf_path/png_path, empty when not written. */
+static int receipts_write_work(void *arg)
 {
-	struct retas_receipt rc = {
-	    .nama = nama,
-	    .nik = nik,
-	    .sekolah = d->st->sekolah.nama,
-	    .npsn = d->st->sekolah.npsn,
-	    .tanggal = *date,
-	    .petugas_nama = officer_name(d, nip),
-	    .petugas_nip = nip,
-	    .record_only = record_only,
-	    .token = token,
-	};
-	int r = 0;
+	struct commit_job *j = arg;
+	int r = j->receipt_r;
 
-	if (record_only)
-		rc.eligible_on = *eligible_on;
-	if (pdf)
-		r = retas_receipt_pdf(&rc, pdf, pdf_len, err);
-	if (r == 0 && png)
-		r = retas_receipt_png(&rc, png, png_len, err);
+	if (r == 0 && mkdir(j->dir, 0750) < 0 && errno != EEXIST) {
+		r = -errno;
+		retas_error_set(&j->receipt_err, r, "receipt.write", "cannot create %s", j->dir);
+	}
+	if (r == 0) {
+		snprintf(j->pdf_path, sizeof(j->pdf_path), "%s/%s.pdf", j->dir, j->record_id);
+		r = write_file(j->pdf_path, j->pdf, j->pdf_len);
+		if (r < 0)
+			j->pdf_path[0] = '\0';
+	}
+	if (r == 0) {
+		snprintf(j->png_path, sizeof(j->png_path), "%s/%s.png", j->dir, j->record_id);
+		r = write_file(j->png_path, j->png, j->png_len);
+		if (r < 0)
+			j->png_path[0] = '\0';
+	}
 	return r;
 }
 
-static void write_receipts(struct commit_job *j, const char *record_id, json_object *answer)
+static void commit_job_free(struct commit_job *j)
 {
-	struct rd_daemon *d = j->d;
-	struct retas_error err = {0};
-	uint8_t *pdf = NULL, *png = NULL;
-	size_t pdf_len = 0, png_len = 0;
-	char dir[4096], path[4200];
-	int r;
+	free(j->sealed);
+	free(j->token);
+	free(j->pdf);
+	free(j->png);
+	receipt_doc_clear(&j->doc);
+	json_object_put(j->answer);
+	sodium_memzero(&j->device, sizeof(j->device));
+	free(j);
+}
 
-	snprintf(dir, sizeof(dir), "%s/receipts", d->config->state_dir);
-	if (mkdir(dir, 0750) < 0 && errno != EEXIST) {
-		log_error("cannot create %s: %m", dir);
-		return;
-	}
-	r = render_receipt(d, j->e->nama, j->e->nik, &j->date, j->h.officer_nip, j->record_only,
-			   &j->eligible_on, j->token, &pdf, &pdf_len, &png, &png_len, &err);
-	if (r == 0) {
-		snprintf(path, sizeof(path), "%s/%s.pdf", dir, record_id);
-		r = write_file(path, pdf, pdf_len);
-		if (r == 0)
-			json_object_object_add(answer, "receipt_pdf", json_object_new_string(path));
-	}
-	if (r == 0) {
-		snprintf(path, sizeof(path), "%s/%s.png", dir, record_id);
-		r = write_file(path, png, png_len);
-		if (r == 0)
-			json_object_object_add(answer, "receipt_png", json_object_new_string(path));
-	}
-	if (r < 0)
-		log_error("the receipt of record %s could not be written: %s", record_id,
-			  err.message[0] ? err.message : strerror(-r));
-	free(pdf);
-	free(png);
+/* Back on the loop with the receipt written (or not): the commit's answer. */
+static void receipts_write_done(int result, void *arg)
+{
+	struct commit_job *j = arg;
+	struct rd_daemon *d = j->d;
+
+	if (j->pdf_path[0])
+		json_object_object_add(j->answer, "receipt_pdf",
+				       json_object_new_string(j->pdf_path));
+	if (j->png_path[0])
+		json_object_object_add(j->answer, "receipt_png",
+				       json_object_new_string(j->png_path));
+	if (result < 0)
+		log_error("the receipt of record %s could not be written: %s", j->record_id,
+			  j->receipt_err.message[0] ? j->receipt_err.message : strerror(-result));
+	rd_call_reply(j->call, steal_ptr(j->answer));
+	/* A new record is something to send: upload now if head office is
+	 * reachable, rather than wait for the next probe. */
+	if (d->sync)
+		rd_sync_poke(d->sync);
+	commit_job_free(j);
 }
 
 /* Stores the sealed record; 0 or a negative errno (rolled back). */
@@ -402,19 +501,19 @@ static void commit_done(int result, void *arg)
 	json_object_object_add(answer, "seq", json_object_new_int64((int64_t)j->h.seq));
 	json_object_object_add(answer, "token", json_object_new_string(j->token));
 	json_object_object_add(answer, "record_only", json_object_new_boolean(j->record_only));
-	write_receipts(j, record_id, answer);
 	rd_enrolment_free(d->enrol);
 	d->enrol = NULL;
-	rd_call_reply(j->call, answer);
-	/* A new record is something to send: upload now if head office is
-	 * reachable, rather than wait for the next probe. */
-	if (d->sync)
-		rd_sync_poke(d->sync);
+	j->e = NULL;
+	j->answer = answer;
+	memcpy(j->record_id, record_id, sizeof(j->record_id));
+	snprintf(j->dir, sizeof(j->dir), "%s/receipts", d->config->state_dir);
+	/* The record is stored; its receipt is written on the worker, and
+	 * when the queue is full here, since the record must not lose it. */
+	if (rd_worker_submit(d->worker, receipts_write_work, receipts_write_done, j) < 0)
+		receipts_write_done(receipts_write_work(j), j);
+	return;
 out:
-	free(j->sealed);
-	free(j->token);
-	sodium_memzero(&j->device, sizeof(j->device));
-	free(j);
+	commit_job_free(j);
 }
 
 /* The first finger of the letter's list that is neither captured nor an
@@ -485,10 +584,12 @@ static int enroll_commit(struct rd_call *call)
 	j->device = d->device;
 	view = (struct rd_student){.gender = e->gender, .birth = e->birth};
 	rd_student_age(&view, &j->date, &j->record_only, &j->eligible_on);
-	r = rd_worker_submit(d->worker, commit_work, commit_done, j);
+	r = receipt_doc_init(&j->doc, d, e->nama, e->nik, &j->date, j->h.officer_nip,
+			     j->record_only, &j->eligible_on, NULL);
+	if (r == 0)
+		r = rd_worker_submit(d->worker, commit_work, commit_done, j);
 	if (r < 0) {
-		sodium_memzero(&j->device, sizeof(j->device));
-		free(j);
+		commit_job_free(j);
 		return r == -EAGAIN ? rd_api_refuse(call, NULL, "enroll.busy", RD_NO_ARGS) : r;
 	}
 	e->committing = true;
@@ -497,6 +598,54 @@ static int enroll_commit(struct rd_call *call)
 
 /* ---- Receipt -------------------------------------------------------------- */
 
+struct receipt_job {
+	struct rd_call *call;
+	struct receipt_doc doc;
+	bool png;
+	char record_id[37];
+	/* from the worker */
+	char *b64;
+	struct retas_error err;
+};
+
+static int receipt_work(void *arg)
+{
+	struct receipt_job *j = arg;
+	uint8_t *doc = NULL;
+	size_t len = 0;
+	int r;
+
+	r = receipt_render(&j->doc, j->png ? NULL : &doc, &len, j->png ? &doc : NULL, &len,
+			   &j->err);
+	if (r == 0)
+		r = retas_b64url_encode(doc, len, &j->b64);
+	free(doc);
+	return r;
+}
+
+static void receipt_done(int result, void *arg)
+{
+	struct receipt_job *j = arg;
+
+	if (result < 0) {
+		rd_api_refuse(j->call, NULL, "receipt.render",
+			      RD_ARGS("detail", j->err.message[0] ? j->err.message
+								 : strerror(-result)));
+	} else {
+		json_object *answer = json_object_new_object();
+
+		json_object_object_add(answer, "record_id", json_object_new_string(j->record_id));
+		json_object_object_add(answer, "token", json_object_new_string(j->doc.token));
+		json_object_object_add(answer, "format",
+				       json_object_new_string(j->png ? "png" : "pdf"));
+		json_object_object_add(answer, "data", json_object_new_string(j->b64));
+		rd_call_reply(j->call, answer);
+	}
+	free(j->b64);
+	receipt_doc_clear(&j->doc);
+	free(j);
+}
+
 static int receipt(struct rd_call *call)
 {
 	struct rd_daemon *d = rd_call_daemon(call);
@@ -504,13 +653,11 @@ static int receipt(struct rd_call *call)
 	json_object *fv = json_object_object_get(call->params, "format");
 	const char *format = fv ? json_object_get_string(fv) : "pdf";
 	struct rd_roster roster = {0};
-	struct retas_error err = {0};
+	struct receipt_job *j = NULL;
 	struct rd_student *s;
 	struct retas_date date, elig;
-	json_object *v, *answer = NULL;
-	uint8_t *doc = NULL;
-	size_t len = 0;
-	char masked[17], *b64 = NULL;
+	json_object *v;
+	char masked[17];
 	bool record_only = false;
 	const char *nip;
 	int r;
@@ -535,25 +682,34 @@ static int receipt(struct rd_call *call)
 		  ? json_object_get_string(v)
 		  : d->login.nip;
 	rd_student_age(s, &date, &record_only, &elig);
-	r = render_receipt(d, s->nama, s->nik, &date, nip, record_only, &elig, s->token,
-			   streq(format, "pdf") ? &doc : NULL, &len,
-			   streq(format, "png") ? &doc : NULL, &len, &err);
-	if (r == 0)
-		r = retas_b64url_encode(doc, len, &b64);
+	/* The store is read here, on the loop; the rendering runs on the
+	 * worker from a copy. */
+	j = calloc(1, sizeof(*j));
+	r = j ? receipt_doc_init(&j->doc, d, s->nama, s->nik, &date, nip, record_only, &elig,
+				 s->token ? s->token : "")
+	      : -ENOMEM;
 	if (r == 0) {
-		answer = json_object_new_object();
-		json_object_object_add(answer, "record_id", json_object_new_string(s->record_id));
-		json_object_object_add(answer, "token", json_object_new_string(s->token));
-		json_object_object_add(answer, "format", json_object_new_string(format));
-		json_object_object_add(answer, "data", json_object_new_string(b64));
+		j->call = call;
+		j->png = streq(format, "png");
+		snprintf(j->record_id, sizeof(j->record_id), "%s", s->record_id);
 	}
-	free(b64);
-	free(doc);
 	rd_roster_clear(&roster);
-	if (r < 0)
-		return rd_api_refuse(call, NULL, "receipt.render",
-				     RD_ARGS("detail", err.message[0] ? err.message : strerror(-r)));
-	return rd_call_reply(call, answer);
+	if (r < 0) {
+		free(j);
+		return r;
+	}
+	r = rd_worker_submit(d->worker, receipt_work, receipt_done, j);
+	if (r == -EAGAIN) {
+		/* A full queue: render here rather than refuse a read. */
+		receipt_done(receipt_work(j), j);
+		return 0;
+	}
+	if (r < 0) {
+		receipt_doc_clear(&j->doc);
+		free(j);
+		return r;
+	}
+	return RD_CALL_PENDING;
 }
 
 const struct rd_method rd_api_enroll_commit = {

@@ -14,6 +14,14 @@
  * them, on the worker thread because enumeration touches sysfs and USB;
  * the camera as configured in camera.port). It answers with the enrolment
  * id and the fingers to capture, named in Indonesian.
+ *
+ * The enrolment belongs to the connection that made EnrollBegin: a client
+ * keeps that connection open while it works (the other calls may come on
+ * any connection), and when it closes with the enrolment still open (the
+ * client crashed, was killed, lost the socket) the daemon abandons it
+ * exactly as EnrollAbort would, with an audit row saying so. A timer
+ * lease would either cut an officer who thinks too long or block the van
+ * for its length; the kernel tells at once when a process has gone.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -23,6 +31,7 @@
 #include <sys/statvfs.h>
 
 #include "api.h"
+#include "audit.h"
 #include "fp.h"
 #include "index.h"
 #include "retas-log.h"
@@ -149,9 +158,15 @@ static void device_done(int result, void *arg)
 		if (r < 0) {
 			rd_api_store_failed(j->call, r);
 		} else {
+			bool gone = rd_call_peer_gone(j->call);
+
 			d->enrol = steal_ptr(j->e);
 			log_info("enrolment %s begun", d->enrol->id);
 			rd_call_reply(j->call, steal_ptr(j->answer));
+			/* Its connection closed during the device check: nobody
+			 * holds it, so it ends at once. */
+			if (gone)
+				rd_enroll_hangup(d->enrol->conn_id, d);
 		}
 	}
 	rd_enrolment_free(j->e);
@@ -369,6 +384,8 @@ static int enroll_begin(struct rd_call *call)
 	}
 	e->started_at_ms = now;
 	e->started_by_uid = call->peer.uid;
+	e->started_by_pid = call->peer.pid;
+	e->conn_id = rd_call_conn_id(call);
 	j = calloc(1, sizeof(*j));
 	if (!j) {
 		rd_enrolment_free(e);
@@ -426,6 +443,43 @@ static int enroll_abort(struct rd_call *call)
 	rd_enrolment_free(d->enrol);
 	d->enrol = NULL;
 	return rd_call_reply(call, NULL);
+}
+
+void rd_enroll_hangup(uint64_t conn_id, void *userdata)
+{
+	struct rd_daemon *d = userdata;
+	struct rd_enrolment *e = d->enrol;
+	json_object *detail;
+	int r;
+
+	if (!e || e->conn_id != conn_id)
+		return;
+	detail = json_object_new_object();
+	json_object_object_add(detail, "enrolment", json_object_new_string(e->id));
+	json_object_object_add(detail, "why", json_object_new_string("disconnected"));
+	{
+		struct rd_audit_entry a = {
+		    .at_ms = rd_daemon_now(d),
+		    .event = "EnrollAbort",
+		    .outcome = "ok",
+		    .reason = "",
+		    .uid = e->started_by_uid,
+		    .pid = e->started_by_pid,
+		    .detail = json_object_to_json_string_ext(detail, JSON_C_TO_STRING_PLAIN),
+		};
+
+		/* The abandonment happens whether or not the row is written:
+		 * keeping the enrolment would block the van for a dead client. */
+		r = rd_audit_append(d->store, &a, NULL);
+		if (r < 0)
+			log_error("audit: cannot append EnrollAbort ok: %s", strerror(-r));
+	}
+	json_object_put(detail);
+	log_info("enrolment %s abandoned: the client that began it has gone; nothing of it "
+		 "was stored",
+		 e->id);
+	d->enrol = NULL;
+	rd_enrolment_free(e);
 }
 
 const struct rd_method rd_api_enroll_begin = {

@@ -2,8 +2,9 @@
  * The enrolment of one student in progress (at most one per van: there is
  * one set of devices). EnrollBegin creates it after the checks on the
  * student and the pre-flight checks; EnrollAbort (or a new letter or
- * session close) ends it. It holds the captures taken so far (fingers,
- * photo, signature) in memory only: nothing of them reaches the disk before
+ * session close, or the close of the connection that began it) ends it.
+ * It holds the captures taken so far (fingers, photo, signature) in memory
+ * only: nothing of them reaches the disk before
  * EnrollCommit seals them.
  */
 #pragma once
@@ -47,6 +48,10 @@ struct rd_enrolment {
 	char *reason; /* the redo reason, NULL otherwise */
 	int64_t started_at_ms;
 	int64_t started_by_uid;
+	int64_t started_by_pid;
+	/* The connection that began it: the enrolment lives as long as it
+	 * stays open (rd_enroll_hangup). */
+	uint64_t conn_id;
 
 	struct rd_finger fingers[11]; /* by ISO position 1..10 */
 	struct fp_description reader; /* the reader of the captures, for the ISO records */
@@ -64,6 +69,13 @@ struct rd_enrolment {
 void rd_capture_cancel(struct rd_enrolment *e);
 
 void rd_enrolment_free(struct rd_enrolment *e);
+
+/* The varlink server's hang-up callback (userdata the daemon): when the
+ * connection that began the enrolment in progress closes, the enrolment is
+ * abandoned as EnrollAbort would (audited with why "disconnected"), its
+ * running capture cancelled, so a client killed mid-way never blocks the
+ * next student. */
+void rd_enroll_hangup(uint64_t conn_id, void *userdata);
 
 /* The Indonesian name of an ISO/IEC 19794-4 finger position 1..10 ("ibu jari
  * kanan", ...); NULL for any other. Domain names, not translated. */

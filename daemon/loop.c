@@ -165,6 +165,7 @@ static int open_socket(struct rd_daemon *d)
 	    .interface = RD_INTERFACE,
 	    .methods = rd_api_methods,
 	    .check = rd_api_check,
+	    .hangup = rd_enroll_hangup,
 	    .max_connections = (unsigned)d->config->api_max_connections,
 	    .max_connections_per_uid = (unsigned)d->config->api_max_connections_per_uid,
 	    .message_timeout_usec = (uint64_t)d->config->api_message_timeout_ms * 1000,

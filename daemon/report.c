@@ -7,7 +7,10 @@
  *
  * CloseSession writes the draft into the state directory (laporan/
  * SESSION.jws signed by the device key, .pdf and .csv); Report {format}
- * answers the current draft at any time.
+ * answers the current draft at any time. The model is built on the loop,
+ * which owns the store; signing, rendering and the file writes run on the
+ * worker, so a session of a thousand students does not stall every other
+ * connection while its PDF is drawn.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +28,8 @@
 #include "retas-log.h"
 #include "retas-report-pdf.h"
 #include "retas-util.h"
+
+#include <sodium.h>
 
 static void copy(char *dst, size_t size, const char *src)
 {
@@ -184,36 +189,53 @@ static int write_file(const char *path, const void *data, size_t len)
 	return r;
 }
 
-int rd_report_write(struct rd_daemon *d, const char *name, struct retas_error *err)
+struct rd_report_job {
+	struct retas_report *rep;
+	struct retas_sign_keypair device;
+	char device_key_id[17];
+	char dir[4096];
+	char name[64];
+	rd_report_done_fn done;
+	void *userdata;
+	struct retas_error err;
+};
+
+static void report_job_free(struct rd_report_job *j)
 {
-	struct retas_report *rep = NULL;
-	char dir[4096], path[4200], *jws = NULL, *csv = NULL;
+	retas_report_free(j->rep);
+	sodium_memzero(&j->device, sizeof(j->device));
+	free(j);
+}
+
+/* On the worker: touches only the job. */
+static int report_write_work(void *arg)
+{
+	struct rd_report_job *j = arg;
+	struct retas_error *err = &j->err;
+	char path[4200], *jws = NULL, *csv = NULL;
 	uint8_t *pdf = NULL;
 	size_t csv_len = 0, pdf_len = 0;
 	int pages = 0, r;
 
-	r = rd_report_build(d, &rep, err);
+	r = retas_report_sign(j->rep, j->device.sk, j->device_key_id, &jws, err);
 	if (r == 0)
-		r = retas_report_sign(rep, d->device.sk, d->device_key_id, &jws, err);
+		r = retas_report_to_csv(j->rep, &csv, &csv_len, err);
 	if (r == 0)
-		r = retas_report_to_csv(rep, &csv, &csv_len, err);
-	if (r == 0)
-		r = retas_report_pdf(rep, &pdf, &pdf_len, &pages, err);
+		r = retas_report_pdf(j->rep, &pdf, &pdf_len, &pages, err);
 	if (r < 0)
 		goto out;
-	snprintf(dir, sizeof(dir), "%s/laporan", d->config->state_dir);
-	if (mkdir(dir, 0750) < 0 && errno != EEXIST) {
-		r = retas_error_set(err, -errno, "report.write", "cannot create %s", dir);
+	if (mkdir(j->dir, 0750) < 0 && errno != EEXIST) {
+		r = retas_error_set(err, -errno, "report.write", "cannot create %s", j->dir);
 		goto out;
 	}
-	snprintf(path, sizeof(path), "%s/%s.jws", dir, name);
+	snprintf(path, sizeof(path), "%s/%s.jws", j->dir, j->name);
 	r = write_file(path, jws, strlen(jws));
 	if (r == 0) {
-		snprintf(path, sizeof(path), "%s/%s.csv", dir, name);
+		snprintf(path, sizeof(path), "%s/%s.csv", j->dir, j->name);
 		r = write_file(path, csv, csv_len);
 	}
 	if (r == 0) {
-		snprintf(path, sizeof(path), "%s/%s.pdf", dir, name);
+		snprintf(path, sizeof(path), "%s/%s.pdf", j->dir, j->name);
 		r = write_file(path, pdf, pdf_len);
 	}
 	if (r < 0)
@@ -222,8 +244,45 @@ out:
 	free(jws);
 	free(csv);
 	free(pdf);
-	retas_report_free(rep);
 	return r;
+}
+
+static void report_write_done(int result, void *arg)
+{
+	struct rd_report_job *j = arg;
+
+	j->done(result, &j->err, j->userdata);
+	report_job_free(j);
+}
+
+int rd_report_write(struct rd_daemon *d, const char *name, rd_report_done_fn done, void *userdata,
+		    struct retas_error *err)
+{
+	struct rd_report_job *j = calloc(1, sizeof(*j));
+	int r;
+
+	if (!j)
+		return retas_error_set(err, -ENOMEM, "report.write", "out of memory");
+	r = rd_report_build(d, &j->rep, err);
+	if (r < 0) {
+		report_job_free(j);
+		return r;
+	}
+	j->device = d->device;
+	memcpy(j->device_key_id, d->device_key_id, sizeof(j->device_key_id));
+	snprintf(j->dir, sizeof(j->dir), "%s/laporan", d->config->state_dir);
+	snprintf(j->name, sizeof(j->name), "%s", name);
+	j->done = done;
+	j->userdata = userdata;
+	r = rd_worker_submit(d->worker, report_write_work, report_write_done, j);
+	/* A full queue must not lose the report: write it here then. */
+	if (r == -EAGAIN)
+		report_write_done(report_write_work(j), j);
+	else if (r < 0) {
+		report_job_free(j);
+		return retas_error_set(err, r, "report.write", "the worker cannot take the report");
+	}
+	return 0;
 }
 
 /* ---- Report ---------------------------------------------------------------- */
@@ -233,46 +292,89 @@ static const struct rd_param report_params[] = {
     {NULL},
 };
 
+struct report_job {
+	struct rd_call *call;
+	struct retas_report *rep;
+	char format[5];
+	/* from the worker */
+	char *data;
+	struct retas_error err;
+};
+
+static int report_work(void *arg)
+{
+	struct report_job *j = arg;
+	uint8_t *pdf = NULL;
+	size_t len = 0;
+	int pages = 0, r;
+
+	if (streq(j->format, "json"))
+		r = retas_report_to_json(j->rep, &j->data, &len, &j->err);
+	else if (streq(j->format, "csv"))
+		r = retas_report_to_csv(j->rep, &j->data, &len, &j->err);
+	else {
+		r = retas_report_pdf(j->rep, &pdf, &len, &pages, &j->err);
+		if (r == 0)
+			r = retas_b64url_encode(pdf, len, &j->data);
+	}
+	free(pdf);
+	return r;
+}
+
+static void report_done(int result, void *arg)
+{
+	struct report_job *j = arg;
+
+	if (result < 0) {
+		rd_api_refuse(
+		    j->call, NULL, "report.build",
+		    RD_ARGS("detail", j->err.message[0] ? j->err.message : strerror(-result)));
+	} else {
+		json_object *answer = json_object_new_object();
+
+		json_object_object_add(answer, "format", json_object_new_string(j->format));
+		json_object_object_add(answer, "data", json_object_new_string(j->data));
+		rd_call_reply(j->call, answer);
+	}
+	free(j->data);
+	retas_report_free(j->rep);
+	free(j);
+}
+
 static int report(struct rd_call *call)
 {
 	struct rd_daemon *d = rd_call_daemon(call);
 	json_object *fv = json_object_object_get(call->params, "format");
 	const char *format = fv ? json_object_get_string(fv) : "json";
-	struct retas_error err = {0};
-	struct retas_report *rep = NULL;
-	json_object *answer = NULL;
-	char *text = NULL, *b64 = NULL;
-	uint8_t *pdf = NULL;
-	size_t len = 0;
-	int pages = 0, r;
+	struct report_job *j;
+	int r;
 
 	if (!streq(format, "json") && !streq(format, "csv") && !streq(format, "pdf"))
 		return rd_api_refuse(call, NULL, "report.format", RD_ARGS("format", format));
 	if (!d->st)
 		return rd_api_refuse(call, NULL, "assignment.none", RD_NO_ARGS);
-	r = rd_report_build(d, &rep, &err);
-	if (r == 0 && streq(format, "json"))
-		r = retas_report_to_json(rep, &text, &len, &err);
-	else if (r == 0 && streq(format, "csv"))
-		r = retas_report_to_csv(rep, &text, &len, &err);
-	else if (r == 0) {
-		r = retas_report_pdf(rep, &pdf, &len, &pages, &err);
-		if (r == 0)
-			r = retas_b64url_encode(pdf, len, &b64);
+	j = calloc(1, sizeof(*j));
+	if (!j)
+		return -ENOMEM;
+	j->call = call;
+	snprintf(j->format, sizeof(j->format), "%s", format);
+	/* The model from the store here; its text or PDF on the worker. */
+	r = rd_report_build(d, &j->rep, &j->err);
+	if (r < 0) {
+		report_done(r, j);
+		return 0;
 	}
-	if (r == 0) {
-		answer = json_object_new_object();
-		json_object_object_add(answer, "format", json_object_new_string(format));
-		json_object_object_add(answer, "data", json_object_new_string(b64 ? b64 : text));
+	r = rd_worker_submit(d->worker, report_work, report_done, j);
+	if (r == -EAGAIN) {
+		report_done(report_work(j), j);
+		return 0;
 	}
-	free(text);
-	free(b64);
-	free(pdf);
-	retas_report_free(rep);
-	if (r < 0)
-		return rd_api_refuse(call, NULL, "report.build",
-				     RD_ARGS("detail", err.message[0] ? err.message : strerror(-r)));
-	return rd_call_reply(call, answer);
+	if (r < 0) {
+		retas_report_free(j->rep);
+		free(j);
+		return r;
+	}
+	return RD_CALL_PENDING;
 }
 
 const struct rd_method rd_api_report = {

@@ -27,6 +27,7 @@
 
 struct rd_conn {
 	unsigned ref;
+	uint64_t id; /* unique for the server's life, for rd_varlink_config.hangup */
 	struct rd_varlink *server;
 	struct rd_conn *next, **pprev;
 	int fd;
@@ -54,6 +55,8 @@ struct rd_varlink {
 	sd_event_source *accept_source;
 	struct rd_conn *conns;
 	unsigned n_conns;
+	uint64_t last_conn_id;
+	bool closing; /* rd_varlink_free: no hang-up callbacks */
 	char protocol_error[160];
 	char internal_error[160];
 	/* Refusals are logged at most once per REFUSAL_LOG_USEC, with a count,
@@ -747,6 +750,8 @@ static void conn_close(struct rd_conn *c)
 		c->next->pprev = c->pprev;
 	*c->pprev = c->next;
 	c->server->n_conns--;
+	if (c->server->cfg.hangup && !c->server->closing)
+		c->server->cfg.hangup(c->id, c->server->cfg.userdata);
 	conn_unref(c);
 }
 
@@ -856,6 +861,7 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
 		return 0;
 	}
 	c->ref = 1;
+	c->id = ++v->last_conn_id;
 	c->server = v;
 	c->fd = cfd;
 	c->peer = peer;
@@ -991,6 +997,7 @@ void rd_varlink_free(struct rd_varlink *v)
 {
 	if (!v)
 		return;
+	v->closing = true;
 	while (v->conns)
 		conn_close(v->conns);
 	sd_event_source_disable_unref(v->accept_source);
@@ -1001,6 +1008,16 @@ void rd_varlink_free(struct rd_varlink *v)
 	free(v->path);
 	sd_event_unref(v->event);
 	free(v);
+}
+
+uint64_t rd_call_conn_id(const struct rd_call *call)
+{
+	return call->conn ? call->conn->id : 0;
+}
+
+bool rd_call_peer_gone(const struct rd_call *call)
+{
+	return !call->conn || call->conn->dead;
 }
 
 unsigned rd_varlink_connections(const struct rd_varlink *v)

@@ -93,6 +93,9 @@ struct rd_varlink_config {
 	 * protocol.timeout and closed; 0 means no limit. */
 	uint64_t message_timeout_usec;
 	void *userdata;
+	/* Called (when not NULL) as a connection closes, for whatever reason,
+	 * with its rd_call_conn_id; not while rd_varlink_free closes them. */
+	void (*hangup)(uint64_t conn_id, void *userdata);
 };
 
 /*
@@ -186,5 +189,10 @@ int rd_call_error(struct rd_call *call, const char *error, json_object *params);
  * the call stays open. params taken. Returns 0, or -EPIPE when the peer
  * has gone (the caller then ends the call with rd_call_reply). */
 int rd_call_continue(struct rd_call *call, json_object *params);
+/* The connection the call came on: an id never reused while the server
+ * lives, 0 when it is gone already. */
+uint64_t rd_call_conn_id(const struct rd_call *call);
+/* Whether the caller's connection has closed (its answer will be dropped). */
+bool rd_call_peer_gone(const struct rd_call *call);
 /* The full method name of the call ("id.go.jambikota.dukcapil.retas.Status"). */
 void rd_call_method_name(const struct rd_call *call, char *buf, size_t size);

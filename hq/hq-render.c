@@ -336,6 +336,36 @@ static const char *count_label(const char *name)
 	return name;
 }
 
+/* The PDF shows the report's stable ids (issuance states, anomaly kinds)
+ * in the reader's language; the JSON and CSV keep the ids. English msgids
+ * are the ids themselves, so the English PDF reads as before. */
+static const char *status_label(const char *id)
+{
+	static const char *const ids[] = {
+	    /* TRANSLATORS: issuance states of a student's card in the head
+	     * office report: no card (under 17), waiting for the receipt to be
+	     * scanned, scanned, verified, entered, printed, handed over. */
+	    N_("record-only"),
+	    N_("waiting"),
+	    N_("scanned"),
+	    N_("verified"),
+	    N_("entered"),
+	    N_("printed"),
+	    N_("handed-over"),
+	    /* TRANSLATORS: kinds of sequence anomaly in a van's records: a
+	     * missing range, two records with one sequence number, a record
+	     * that does not chain to the one before. */
+	    N_("gap"),
+	    N_("fork"),
+	    N_("chain"),
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(ids); i++)
+		if (streq(id, ids[i]))
+			return _(ids[i]);
+	return id;
+}
+
 static void pdf_header(struct pdf *p, const char *title)
 {
 	pdf_font(p, 9, true);
@@ -419,10 +449,10 @@ static void pdf_detail(json_object *rep, struct pdf *p)
 		text_of(a, "kind", v1, sizeof(v1));
 		text_of(a, "from", v2, sizeof(v2));
 		text_of(a, "to", v3, sizeof(v3));
-		snprintf(line, sizeof(line), _("%s at sequence %s to %s, %s"), v1, v2, v3,
-			 json_object_get_boolean(json_object_object_get(a, "resolved"))
-			     ? _("resolved")
-			     : _("open"));
+		snprintf(
+		    line, sizeof(line), _("%s at sequence %s to %s, %s"), status_label(v1), v2, v3,
+		    json_object_get_boolean(json_object_object_get(a, "resolved")) ? _("resolved")
+										   : _("open"));
 		text_of(a, "van", v1, sizeof(v1));
 		pdf_kv(p, v1, line);
 	}
@@ -468,8 +498,8 @@ static void pdf_detail(json_object *rep, struct pdf *p)
 		{
 			char part[64];
 
-			snprintf(part, sizeof(part), "%s%s %lld", line[0] ? ", " : "", key,
-				 (long long)json_object_get_int64(val));
+			snprintf(part, sizeof(part), "%s%s %lld", line[0] ? ", " : "",
+				 status_label(key), (long long)json_object_get_int64(val));
 			strncat(line, part, sizeof(line) - strlen(line) - 1);
 			if (++n == 4) {
 				pdf_kv(p, _("Status"), line);
@@ -491,7 +521,7 @@ static void pdf_detail(json_object *rep, struct pdf *p)
 			snprintf(line, sizeof(line),
 				 _("%s done, %s within %s min (average %s min)"), done, within, std,
 				 avg[0] ? avg : "-");
-			pdf_kv(p, name, line);
+			pdf_kv(p, status_label(name), line);
 		}
 	}
 
@@ -504,7 +534,7 @@ static void pdf_detail(json_object *rep, struct pdf *p)
 		arr = json_object_object_get(rep, "students");
 		for (size_t i = 0; i < json_object_array_length(arr); i++) {
 			json_object *s = json_object_array_get_idx(arr, i);
-			char no[16], nik[32], nama[128], kelas[64], lp[8], st[64];
+			char no[16], nik[32], nama[128], kelas[64], lp[8], st[64], raw[32];
 			const char *cells[6] = {no, nik, nama, kelas, lp, st};
 
 			snprintf(no, sizeof(no), "%zu", i + 1);
@@ -512,7 +542,8 @@ static void pdf_detail(json_object *rep, struct pdf *p)
 			text_of(s, "nama", nama, sizeof(nama));
 			text_of(s, "kelas", kelas, sizeof(kelas));
 			text_of(s, "jenis_kelamin", lp, sizeof(lp));
-			text_of(s, "issuance", st, sizeof(st));
+			text_of(s, "issuance", raw, sizeof(raw));
+			snprintf(st, sizeof(st), "%s", status_label(raw));
 			if (json_object_get_boolean(json_object_object_get(s, "record_only"))) {
 				char from[16];
 

@@ -6,6 +6,7 @@
  * and through `retas-hq report pull`, locally and from the server.
  */
 #include <fcntl.h>
+#include <locale.h>
 #include <setjmp.h>
 #include <spawn.h>
 #include <stdarg.h>
@@ -299,6 +300,68 @@ static void report_pull_local_and_remote(void **state)
 	free(out);
 }
 
+/* Head office staff read Indonesian: under LANGUAGE=id and id_ID.UTF-8 the
+ * PDF's labels, the issuance states and the anomaly kinds come from
+ * po/id.po; the ids in JSON and CSV stay as they are. */
+static void report_pdf_in_indonesian(void **state)
+{
+	char file[512], *text;
+	const char *old_all = getenv("LC_ALL"), *old_lang = getenv("LANGUAGE");
+	char *save_all = old_all ? strdup(old_all) : NULL;
+	char *save_lang = old_lang ? strdup(old_lang) : NULL;
+	int r;
+
+	(void)state;
+	locale_t id = newlocale(LC_ALL_MASK, "id_ID.UTF-8", (locale_t)0);
+
+	if (!id) {
+		free(save_all);
+		free(save_lang);
+		skip(); /* the id_ID.UTF-8 locale is not installed here */
+	}
+	freelocale(id);
+	snprintf(file, sizeof(file), "%s/id.pdf", fx.tmp);
+	setenv("LC_ALL", "id_ID.UTF-8", 1);
+	setenv("LANGUAGE", "id", 1);
+	r = hq_fx_run(&fx, NULL, "report", "pull", NOMOR, "--format", "pdf", "-o", file, NULL);
+	if (save_all)
+		setenv("LC_ALL", save_all, 1);
+	else
+		unsetenv("LC_ALL");
+	if (save_lang)
+		setenv("LANGUAGE", save_lang, 1);
+	else
+		unsetenv("LANGUAGE");
+	free(save_all);
+	free(save_lang);
+	assert_int_equal(r, 0);
+	text = pdftotext(file);
+	if (!text)
+		skip();
+	assert_non_null(strstr(text, "Laporan RETAS"));
+	assert_non_null(strstr(text, "Jumlah: kantor pusat dibandingkan dengan konsep laporan"));
+	assert_non_null(strstr(text, "BERBEDA"));
+	assert_non_null(strstr(text, "Penerbitan kartu (SOP KTP-el)"));
+	assert_non_null(strstr(text, "Anomali nomor urut"));
+	assert_non_null(strstr(text, "celah pada nomor urut 3 sampai 3"));
+	/* Budi Santoso's card waits for his receipt to be scanned */
+	{
+		const char *row = strstr(text, "Budi Santoso"), *state_word;
+
+		assert_non_null(row);
+		state_word = strstr(row, "menunggu");
+		assert_non_null(state_word);
+		assert_null(memchr(row, '\n', (size_t)(state_word - row)));
+	}
+	/* and no English label is left */
+	assert_null(strstr(text, "RETAS report"));
+	assert_null(strstr(text, "DIFFERENT"));
+	assert_null(strstr(text, "Head office"));
+	assert_null(strstr(text, "waiting"));
+	assert_null(strstr(text, " gap "));
+	free(text);
+}
+
 static void report_list_filters_and_errors(void **state)
 {
 	struct http_resp r;
@@ -386,6 +449,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(report_csv_flags_differences),
 	    cmocka_unit_test(report_pdf_through_api),
 	    cmocka_unit_test(report_pull_local_and_remote),
+	    cmocka_unit_test(report_pdf_in_indonesian),
 	    cmocka_unit_test(report_list_filters_and_errors),
 	    cmocka_unit_test(report_gap_resolved_when_record_arrives),
 	};

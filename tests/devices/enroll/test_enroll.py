@@ -19,6 +19,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.environ["RD_HARNESS_DIR"])
 from harness import IFACE, RETASD, WAIT, Client, Daemon, DaemonTest, main  # noqa: E402
@@ -245,6 +246,61 @@ class Enrol(DaemonTest):
         self.assertEqual([json.loads(r[0])["why"] for r in rows], ["interrupted"])
 
         self.check_report()
+
+    def begin_within(self, c, s, seconds=5.0):
+        """EnrollBegin on c answers, and begins, within seconds."""
+        t0 = time.monotonic()
+        r = c.call("EnrollBegin", {"nik": s.nik})
+        took = time.monotonic() - t0
+        self.assertNotIn("error", r, f"{r}\n{self.d.read_log()}")
+        self.assertLess(took, seconds)
+        return r["parameters"]["id"]
+
+    def test_enroll_abandoned_when_client_gone(self):
+        """An enrolment belongs to the connection that began it: closing
+        that connection, or killing `retas enroll` outright, abandons it
+        at once (audited as EnrollAbort, why "disconnected"), so the next
+        EnrollBegin is not refused enroll.busy; nothing is stored."""
+        self.start("ww")
+        with Client(self.d.sock) as a:
+            first = self.begin_within(a, CLASS[0])
+        with Client(self.d.sock) as b:
+            eid = self.begin_within(b, CLASS[0])
+            self.assertNotEqual(eid, first)
+            r = b.call("EnrollAbort", {"id": eid, "why": "test"})
+            self.assertNotIn("error", r, r)
+
+        # SIGKILL while the reader waits for a finger: no EnrollAbort comes,
+        # a capture runs on its thread.
+        p = self.spawn_cli(CLASS[1].nik, "--yes")
+        line = p.stdout.readline()
+        while line and "Place the" not in line:
+            line = p.stdout.readline()
+        self.assertIn("Place the", line, self.d.read_log())
+        p.kill()
+        p.wait(WAIT)
+        p.stdout.close()
+        with Client(self.d.sock) as c:
+            eid = self.begin_within(c, CLASS[1])
+            r = c.call("EnrollAbort", {"id": eid, "why": "end"})
+            self.assertNotIn("error", r, r)
+
+        self.assertTrue(self.d.call("VerifyAudit")["parameters"]["ok"])
+        db = sqlite3.connect(f"file:{os.path.join(self.d.state, 'retasd.db')}?mode=ro",
+                             uri=True)
+        aborts = db.execute("SELECT outcome, pid, detail FROM audit WHERE event = 'EnrollAbort'"
+                            " ORDER BY id").fetchall()
+        records = db.execute("SELECT count(*) FROM record").fetchone()[0]
+        db.close()
+        self.assertEqual([(o, json.loads(d)["why"]) for o, _, d in aborts],
+                         [("ok", "disconnected"), ("ok", "test"), ("ok", "disconnected"),
+                          ("ok", "end")])
+        self.assertEqual(json.loads(aborts[0][2])["enrolment"], first)
+        self.assertEqual(aborts[2][1], p.pid)  # the killed command's EnrollBegin
+        self.assertEqual(records, 0)
+        self.assertEqual(self.d.read_log().count("the client that began it has gone"), 2)
+        rows = json.loads(self.d.cli("--json", "students", "list").stdout)
+        self.assertEqual({x["status"] for x in rows["parameters"]["students"]}, {"pending"})
 
     def check_report(self):
         """The draft report's numbers against what happened: five on the
