@@ -21,6 +21,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -98,6 +99,9 @@ class HqServer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         self.proc = None
+        self.lines = []
+        self.cond = threading.Condition()
+        self.reader = None
 
     def run(self, *args):
         return subprocess.run([HQ, "--dir", self.dir, *args], capture_output=True, text=True,
@@ -106,10 +110,14 @@ class HqServer:
     def start(self):
         deadline = time.monotonic() + WAIT
         while True:
-            with open(self.log, "ab") as log:
-                self.proc = subprocess.Popen(
-                    [HQ, "--dir", self.dir, "serve", "--listen", f"127.0.0.1:{self.port}"],
-                    stdout=subprocess.PIPE, stderr=log)
+            self.proc = subprocess.Popen(
+                [HQ, "--dir", self.dir, "serve", "--listen", f"127.0.0.1:{self.port}"],
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            with self.cond:
+                self.lines = []
+            self.reader = threading.Thread(target=self._read_log, args=(self.proc.stderr,),
+                                           daemon=True)
+            self.reader.start()
             line = self._first_line(deadline)
             if line is not None:
                 assert "listening on " in line, line
@@ -117,12 +125,50 @@ class HqServer:
             # The port is still held by a connection of the killed server
             # (or taken by another program): only then try again.
             rc = self.proc.wait(WAIT)
-            self.proc.stdout.close()
-            self.proc = None
+            self._close()
             if time.monotonic() > deadline:
                 raise AssertionError(f"retas-hq serve could not listen ({rc}):\n"
                                      + self.tail())
             time.sleep(0.2)
+
+    def _read_log(self, pipe):
+        """The server's log into the log file and, line by line, to
+        wait_line (kill points keyed to what the server is doing)."""
+        with open(self.log, "ab") as log:
+            for raw in pipe:
+                log.write(raw)
+                log.flush()
+                with self.cond:
+                    self.lines.append(raw.decode(errors="replace"))
+                    self.cond.notify_all()
+        with self.cond:
+            self.lines.append(None)
+            self.cond.notify_all()
+
+    def wait_line(self, pred, timeout=WAIT):
+        """Waits for a log line of this server run that pred accepts; returns
+        it, or None when the server ended or the time ran out first."""
+        deadline = time.monotonic() + timeout
+        i = 0
+        with self.cond:
+            while True:
+                while i < len(self.lines):
+                    line = self.lines[i]
+                    i += 1
+                    if line is None:
+                        return None
+                    if pred(line):
+                        return line
+                left = deadline - time.monotonic()
+                if left <= 0 or not self.cond.wait(left):
+                    if deadline - time.monotonic() <= 0:
+                        return None
+
+    def _close(self):
+        self.proc.stdout.close()
+        self.reader.join(WAIT)
+        self.proc.stderr.close()
+        self.proc = None
 
     def _first_line(self, deadline):
         buf = b""
@@ -140,15 +186,13 @@ class HqServer:
     def kill(self):
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(WAIT)
-        self.proc.stdout.close()
-        self.proc = None
+        self._close()
 
     def stop(self):
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             rc = self.proc.wait(WAIT)
-            self.proc.stdout.close()
-            self.proc = None
+            self._close()
             if rc != 0:
                 raise AssertionError(f"retas-hq serve exited with {rc}:\n{self.tail()}")
         self.proc = None
