@@ -140,6 +140,8 @@ class Enrolment:
                                      stderr=subprocess.STDOUT, text=True)
         self.out = []
         self.record = None
+        self.signing = threading.Event()
+        self.signed_at = None
         self.done = threading.Event()
         self.thread = threading.Thread(target=self.read, daemon=True)
         self.thread.start()
@@ -148,6 +150,8 @@ class Enrolment:
         for line in self.proc.stdout:
             self.out.append(line)
             if "signs on the pad" in line:
+                self.signed_at = time.monotonic()
+                self.signing.set()
                 self.van.events()
             if line.startswith("Recorded: record "):
                 self.record = line.split()[2].rstrip(".")
@@ -256,12 +260,19 @@ class CrashRetasd(unittest.TestCase):
         self.assertEqual(e.proc.returncode, 0, "".join(e.out) + self.van.tail())
         self.assertIsNotNone(e.record, e.out)
         self.store.acknowledge(e.record)
-        window = (time.monotonic() - t0) * 1.3
-        print(f"crash-retasd: one enrolment takes {window / 1.3:.2f} s; "
-              f"kills land within {window:.2f} s of its start", flush=True)
+        end = time.monotonic()
+        window = (end - t0) * 1.3
+        # The commit comes at the end of the signature's time (the pad's
+        # pause ends it); aimed kills land around it.
+        tail = end - e.signed_at
+        aim = (tail * 0.6, tail + 0.5)
+        print(f"crash-retasd: one enrolment takes {window / 1.3:.2f} s, {tail:.2f} s of it "
+              f"from the signature on; kills land within {window:.2f} s of its start or "
+              f"{aim[0]:.2f}-{aim[1]:.2f} s after the signature began", flush=True)
         self.van.kill()
 
-        enrolled, seeded, phases = 1, 0, {"startup": 0, "enrolment": 0, "after": 0}
+        enrolled, seeded = 1, 0
+        phases = {"startup": 0, "enrolment": 0, "signature_commit": 0, "after": 0}
         started = time.monotonic()
         for k in range(kills):
             self.van.spawn()
@@ -274,15 +285,22 @@ class CrashRetasd(unittest.TestCase):
             else:
                 self.van.ready()
                 self.check(k)
-                at = rng.uniform(0, window)
                 e = Enrolment(self.van, next(students))
                 t0 = time.monotonic()
-                finished = e.done.wait(at)
+                if rng.random() < 0.5:
+                    # Aimed at the end of the signature, the sealing and
+                    # commit, the receipt and the sync after.
+                    if e.signing.wait(WAIT):
+                        t0 = e.signed_at
+                    at = rng.uniform(*aim)
+                else:
+                    at = rng.uniform(0, window)
+                finished = e.done.wait(max(0, t0 + at - time.monotonic()))
                 if not finished:
-                    phases["enrolment"] += 1
+                    phases["signature_commit" if e.signing.is_set() else "enrolment"] += 1
                 else:
                     phases["after"] += 1
-                    left = at - (time.monotonic() - t0)
+                    left = t0 + at - time.monotonic()
                     if left > 0:
                         time.sleep(left)  # the kill point: sync and idle time
                 self.van.kill()
@@ -311,6 +329,7 @@ class CrashRetasd(unittest.TestCase):
                                        "seeded": seeded, "batches": batches,
                                        "kills_startup": phases["startup"],
                                        "kills_enrolment": phases["enrolment"],
+                                       "kills_signature_commit": phases["signature_commit"],
                                        "kills_after": phases["after"]})
         self.assertEqual((lost, dups), (0, 0))
 
