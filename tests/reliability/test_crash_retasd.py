@@ -89,7 +89,10 @@ class BedVan:
         self.pid = int(line.split("=")[1])
 
     def ready(self):
-        self.notify.wait_for("READY=1", self.proc)
+        try:
+            self.notify.wait_for("READY=1", self.proc)
+        except AssertionError as e:
+            raise AssertionError(f"{e}:\n{self.tail()}") from None
 
     def events(self):
         with self.lock:
@@ -101,7 +104,10 @@ class BedVan:
                 pass  # killed meanwhile
 
     def kill(self):
-        os.kill(self.pid, signal.SIGKILL)
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            raise AssertionError(f"retasd ended before its kill:\n{self.tail()}") from None
         with self.lock:
             try:
                 self.proc.stdin.close()
