@@ -26,6 +26,7 @@ $RETAS_FIGURES_DIR. Exits 77 when umockdev cannot run here.
 import os
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -277,7 +278,7 @@ class CrashRetasd(unittest.TestCase):
               f"{aim[0]:.2f}-{aim[1]:.2f} s after the signature began", flush=True)
         self.van.kill()
 
-        enrolled, seeded = 1, 0
+        enrolled, seeded, attempts = 1, 0, []
         phases = {"startup": 0, "enrolment": 0, "signature_commit": 0, "after": 0}
         started = time.monotonic()
         for k in range(kills):
@@ -291,7 +292,9 @@ class CrashRetasd(unittest.TestCase):
             else:
                 self.van.ready()
                 self.check(k)
-                e = Enrolment(self.van, next(students))
+                student = next(students)
+                e = Enrolment(self.van, student)
+                attempts.append((student, e))
                 t0 = time.monotonic()
                 if rng.random() < 0.5:
                     # Aimed at the end of the signature, the sealing and
@@ -321,6 +324,9 @@ class CrashRetasd(unittest.TestCase):
 
         self.van.spawn()
         self.van.ready()
+        self.check(kills)
+        # Committed, but killed before the officer saw it.
+        unseen = self.after_kills(attempts) - enrolled
         n = self.check(kills)
         q = drain(self.van.sock)
         self.assertEqual(q["acknowledged"], n, q)
@@ -333,11 +339,40 @@ class CrashRetasd(unittest.TestCase):
         write_figures("crash-retasd", {"kills": kills, "records": n, "records_lost": lost,
                                        "duplicates": dups, "seed": seed, "enrolled": enrolled,
                                        "seeded": seeded, "batches": batches,
+                                       "committed_unacknowledged": unseen,
                                        "kills_startup": phases["startup"],
                                        "kills_enrolment": phases["enrolment"],
                                        "kills_signature_commit": phases["signature_commit"],
                                        "kills_after": phases["after"]})
         self.assertEqual((lost, dups), (0, 0))
+
+    def after_kills(self, attempts):
+        """Every enrolment that reached its commit gives its receipt again,
+        whether or not the officer saw it before the kill; one killed before
+        its commit can be done again from the start."""
+        db = sqlite3.connect(f"file:{self.store.path}?mode=ro", uri=True)
+        with_token = db.execute("SELECT count(*) FROM record WHERE token != ''").fetchone()[0]
+        db.close()
+        pdf = os.path.join(self.tmp, "resi.pdf")
+        printed, retry = 1, None  # the enrolment before the kills
+        for student, e in attempts:
+            p = cli(self.van.sock, "receipt", student.nik, "-o", pdf)
+            if p.returncode == 0:
+                printed += 1
+            else:
+                self.assertIsNone(e.record, f"acknowledged, but no receipt: {p.stderr}")
+                self.assertIn("no record", p.stderr)
+                retry = student
+        self.assertEqual(printed, with_token)
+        if retry:
+            e = Enrolment(self.van, retry)
+            e.finish()
+            self.assertEqual(e.proc.returncode, 0, "".join(e.out) + self.van.tail())
+            self.store.acknowledge(e.record)
+            self.van.kill()
+            self.van.spawn()
+            self.van.ready()
+        return printed
 
     def check(self, k):
         try:
