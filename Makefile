@@ -7,7 +7,7 @@ FUZZ_CHECK_SECONDS ?= 6
 FUZZ_SECONDS ?= 600
 MESON_TEST_ARGS ?= --print-errorlogs
 
-.PHONY: all deps build check check-plain check-asan check-fuzz fuzz demo bench deb clean
+.PHONY: all deps build check check-plain check-asan check-fuzz fuzz demo bench reliability deb clean
 
 all: build
 
@@ -53,6 +53,13 @@ demo: build
 
 bench: build
 	meson test -C $(BUILD) --benchmark --verbose
+
+# The long forms of the fault harnesses (tests/reliability) and the fuzz
+# targets, then the table of their figures; UPDATE_README=1 puts it in
+# README.md. Not part of check: it takes about an hour.
+RELIABILITY_FUZZ_SECONDS ?= 60
+reliability: build
+	./tests/reliability/run-reliability $(BUILD) $(FUZZ_BUILD) $(RELIABILITY_FUZZ_SECONDS) $(if $(UPDATE_README),--readme)
 
 # The Debian packages (retas-kit, retas-hq, retas-common) in build-deb/,
 # their contents checked and lintian run. Not part of check.

@@ -442,6 +442,10 @@ static int enroll_commit(struct rd_call *call)
 		return rd_api_refuse(call, NULL, "enroll.unknown", RD_ARGS("id", id));
 	if (e->capture || e->committing)
 		return rd_api_refuse(call, NULL, "enroll.capturing", RD_NO_ARGS);
+	/* Outside the window no record is made; the captures stay, so a
+	 * clock set right lets the same enrolment commit. */
+	if (rd_api_refuse_outside_window(call, d) || rd_api_refuse_clock_behind(call, d))
+		return 0;
 	pos = missing_finger(d, e);
 	if (pos)
 		return rd_api_refuse(call, NULL, "enroll.incomplete",

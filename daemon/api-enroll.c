@@ -1,12 +1,15 @@
 /*
  * EnrollBegin and EnrollAbort: the start and the abandonment of one
  * student's enrolment. EnrollBegin checks, in this order, each refusal
- * naming itself: an open session, no other enrolment in progress, the NIK
+ * naming itself: an open session, no other enrolment in progress, the
+ * clock inside the letter's window (a session opened in it may outlive
+ * it, or the clock may be set a day on), the NIK
  * (valid; on the list, or a student added on the spot whose name, gender
  * and birth date agree with it and whose age reaches the letter's
  * min_age), no current record for the NIK unless redo with a reason, then
  * the pre-flight checks: free disk above preflight.min_free_mb, the clock
- * not behind the last time known from head office (the letter's date), and
+ * not behind the last time known from head office (the letter's date) nor
+ * behind the van's latest record, and
  * the devices present (fingerprint reader and signature pad as udev lists
  * them, on the worker thread because enumeration touches sysfs and USB;
  * the camera as configured in camera.port). It answers with the enrolment
@@ -171,6 +174,25 @@ static int check_disk(struct rd_daemon *d, char *free_mb, char *min_mb)
 	return 1;
 }
 
+int rd_api_refuse_clock_behind(struct rd_call *call, struct rd_daemon *d)
+{
+	char now_s[RETAS_RFC3339_MAX], last_s[RETAS_RFC3339_MAX];
+	int64_t now = rd_daemon_now(d), last = 0;
+	int r;
+
+	r = rd_store_record_last_created(d->store, &last);
+	if (r == -ENOENT || (r == 0 && now >= last))
+		return 0;
+	if (r < 0) {
+		rd_api_store_failed(call, r);
+		return 1;
+	}
+	rd_format_time(now, now_s);
+	rd_format_time(last, last_s);
+	rd_api_refuse(call, NULL, "preflight.clock-behind", RD_ARGS("now", now_s, "known", last_s));
+	return 1;
+}
+
 static json_object *answer_for(const struct rd_daemon *d, const struct rd_enrolment *e)
 {
 	json_object *p = json_object_new_object(), *s = json_object_new_object(), *a;
@@ -291,6 +313,8 @@ static int enroll_begin(struct rd_call *call)
 		return rd_api_refuse(call, NULL, "session.not-open", RD_NO_ARGS);
 	if (d->enrol || d->enrol_checking)
 		return rd_api_refuse(call, NULL, "enroll.busy", RD_NO_ARGS);
+	if (rd_api_refuse_outside_window(call, d))
+		return 0;
 	rd_session_date(d, &date);
 	retas_nik_mask(nik, masked);
 	if (retas_nik_parse(nik, &date, RETAS_GENDER_UNKNOWN, d->regions, &parsed, &err) < 0)
@@ -328,6 +352,10 @@ static int enroll_begin(struct rd_call *call)
 		rd_enrolment_free(e);
 		return rd_api_refuse(call, NULL, "preflight.clock",
 				     RD_ARGS("now", now_s, "known", known));
+	}
+	if (rd_api_refuse_clock_behind(call, d)) {
+		rd_enrolment_free(e);
+		return 0;
 	}
 	if (!d->config->camera_port || !d->config->camera_port[0]) {
 		rd_enrolment_free(e);

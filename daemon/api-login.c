@@ -4,7 +4,8 @@
  * runs on the worker thread and the call answers when it comes back; the
  * loop serves everyone else meanwhile. Wrong PINs count per NIP in the
  * store; the configured number of them locks the NIP for the configured
- * time, across restarts. Checks run one after another on the worker and
+ * time, across restarts, measured in elapsed time so a clock set
+ * forwards or backwards neither lifts nor stretches it (state.c). Checks run one after another on the worker and
  * every rule is decided again on the loop when a check ends, from the
  * store: a guess that was queued before the lockout fell is refused as
  * locked whatever its PIN, so parallel guesses cannot outrun the count.
@@ -82,6 +83,7 @@ static int good_pin(struct pin_job *j, struct rd_store_officer *o, int64_t now)
 		    detail, "replaced_petugas",
 		    json_object_new_int(rd_state_petugas_index(d, d->login.nip)));
 	o->failed = 0;
+	o->locked_until = 0; /* over in elapsed time, whatever the wall clock says */
 	r = rd_store_txn_begin(d->store);
 	if (r == 0) {
 		r = rd_store_officer_put(d->store, j->nip, o, now);
@@ -137,6 +139,8 @@ static int wrong_pin(struct pin_job *j, struct rd_store_officer *o, int64_t now)
 	}
 	if (r < 0)
 		return rd_api_store_failed(j->call, r);
+	if (o->failed == 0)
+		rd_state_lockout_start(d, j->nip, o->locked_until);
 	snprintf(remaining, sizeof(remaining), "%" PRId64,
 		 d->config->login_max_failures - o->failed);
 	rd_format_time(o->locked_until, until);
@@ -150,7 +154,7 @@ static void pin_done(int result, void *arg)
 	struct pin_job *j = arg;
 	struct rd_daemon *d = j->d;
 	struct rd_store_officer o;
-	int64_t now = rd_daemon_now(d);
+	int64_t now = rd_daemon_now(d), locked_until;
 	int r;
 
 	if (result != 0 && result != -EACCES) {
@@ -167,10 +171,11 @@ static void pin_done(int result, void *arg)
 		rd_api_store_failed(j->call, r);
 		goto out;
 	}
-	if (o.locked_until > now) {
+	locked_until = rd_state_lockout_until(d, j->nip, o.locked_until);
+	if (locked_until) {
 		char until[RETAS_RFC3339_MAX];
 
-		rd_format_time(o.locked_until, until);
+		rd_format_time(locked_until, until);
 		rd_api_refuse(j->call, petugas_detail(j->petugas), "login.locked",
 			      RD_ARGS("nip", j->nip, "until", until));
 		goto out;
@@ -200,7 +205,7 @@ static int login(struct rd_call *call)
 	json_object *pv = json_object_object_get(call->params, "pin");
 	struct rd_store_officer o;
 	struct pin_job *j = NULL;
-	int64_t now = rd_daemon_now(d);
+	int64_t locked_until;
 	int idx, r;
 
 	if (!nip_well_formed(nip) || json_object_get_string_len(pv) == 0) {
@@ -219,10 +224,11 @@ static int login(struct rd_call *call)
 	r = rd_store_officer_get(d->store, nip, &o);
 	if (r < 0)
 		return rd_api_store_failed(call, r);
-	if (o.locked_until > now) {
+	locked_until = rd_state_lockout_until(d, nip, o.locked_until);
+	if (locked_until) {
 		char until[RETAS_RFC3339_MAX];
 
-		rd_format_time(o.locked_until, until);
+		rd_format_time(locked_until, until);
 		return rd_api_refuse(call, petugas_detail(idx), "login.locked",
 				     RD_ARGS("nip", nip, "until", until));
 	}

@@ -1,6 +1,8 @@
 /*
  * OpenSession: starts recording at the school. Needs a logged-in officer
- * and the surat tugas's window around now; one session is open at a time,
+ * and the surat tugas's window around now (EnrollBegin and EnrollCommit
+ * check it again: a clock set a day on refuses, never records outside
+ * it); one session is open at a time,
  * and the pre-flight checks that can be made before any device is touched
  * (free disk) pass first.
  */
@@ -31,11 +33,25 @@ static int check_disk(struct rd_call *call, struct rd_daemon *d)
 	return 1;
 }
 
+int rd_api_refuse_outside_window(struct rd_call *call, struct rd_daemon *d)
+{
+	struct retas_error err = {0};
+	char when[RETAS_RFC3339_MAX];
+	bool expired;
+
+	if (retas_st_check_time(d->st, rd_daemon_now(d), &err) == 0)
+		return 0;
+	expired = strcmp(err.reason, "st.expired") == 0;
+	rd_format_time(expired ? d->st->valid_until : d->st->valid_from, when);
+	rd_api_refuse(call, NULL, expired ? "st.expired" : "st.not-yet-valid",
+		      RD_ARGS("nomor", d->st->nomor, expired ? "valid_until" : "valid_from", when));
+	return 1;
+}
+
 static int open_session(struct rd_call *call)
 {
 	struct rd_daemon *d = rd_call_daemon(call);
 	struct rd_store_session s = {0};
-	struct retas_error err = {0};
 	char when[RETAS_RFC3339_MAX];
 	int64_t now = rd_daemon_now(d);
 	uint8_t uuid[16];
@@ -47,14 +63,8 @@ static int open_session(struct rd_call *call)
 		return rd_api_refuse(call, NULL, "session.already-open",
 				     RD_ARGS("opened_at", when));
 	}
-	if (retas_st_check_time(d->st, now, &err) < 0) {
-		const bool expired = strcmp(err.reason, "st.expired") == 0;
-
-		rd_format_time(expired ? d->st->valid_until : d->st->valid_from, when);
-		return rd_api_refuse(
-		    call, NULL, expired ? "st.expired" : "st.not-yet-valid",
-		    RD_ARGS("nomor", d->st->nomor, expired ? "valid_until" : "valid_from", when));
-	}
+	if (rd_api_refuse_outside_window(call, d))
+		return 0;
 	if (check_disk(call, d))
 		return 0;
 

@@ -1,6 +1,8 @@
 /* Queue: where the van's records stand with head office (waiting,
  * uploading, acknowledged, quarantined), the bytes still to go, and the
  * last contact with head office and its outcome. Read-only. */
+#include <stdlib.h>
+
 #include "api.h"
 #include "sync.h"
 
@@ -11,6 +13,7 @@ static int queue(struct rd_call *call)
 	json_object *p;
 	uint64_t wakeups, probes;
 	int64_t next;
+	size_t n;
 	int r;
 
 	r = rd_outbox_queue(d, &q);
@@ -34,6 +37,34 @@ static int queue(struct rd_call *call)
 	if (q.last_contact_ms) {
 		json_object_object_add(p, "last_contact", rd_api_time(q.last_contact_ms));
 		json_object_object_add(p, "last_outcome", json_object_new_string(q.last_outcome));
+	}
+	{
+		struct rd_quarantined *list = NULL;
+		json_object *a = json_object_new_array();
+
+		n = 0;
+		r = rd_outbox_quarantined(d, &list, &n);
+		if (r < 0) {
+			json_object_put(a);
+			json_object_put(p);
+			return r;
+		}
+		for (size_t i = 0; i < n; i++) {
+			json_object *e = json_object_new_object();
+
+			json_object_object_add(e, "id", json_object_new_string(list[i].id));
+			json_object_object_add(e, "seq", json_object_new_int64(list[i].seq));
+			json_object_object_add(e, "reason", json_object_new_string(list[i].reason));
+			if (list[i].batch_id[0])
+				json_object_object_add(e, "batch_id",
+						       json_object_new_string(list[i].batch_id));
+			if (list[i].settled_ms)
+				json_object_object_add(e, "settled",
+						       rd_api_time(list[i].settled_ms));
+			json_object_array_add(a, e);
+		}
+		free(list);
+		json_object_object_add(p, "quarantine", a);
 	}
 	json_object_object_add(p, "wakeups", json_object_new_int64((int64_t)wakeups));
 	json_object_object_add(p, "probes", json_object_new_int64((int64_t)probes));

@@ -99,3 +99,11 @@ struct rd_sync_progress;
 /* A SyncProgress of the interface (api-sync.c). */
 json_object *rd_api_sync_progress(const struct rd_sync_progress *p);
 json_object *rd_api_student(const struct rd_student *s, const struct retas_date *date);
+/* Refuses the call (st.expired or st.not-yet-valid, naming the window's
+ * end that was crossed) when the daemon's clock is outside the current
+ * letter's window; 1 when it refused, 0 when inside (api-open-session.c). */
+int rd_api_refuse_outside_window(struct rd_call *call, struct rd_daemon *d);
+/* Refuses the call (preflight.clock-behind) when the daemon's clock reads
+ * before the van's latest record: a clock set back would date a record
+ * before the one it follows. 1 when it refused (api-enroll.c). */
+int rd_api_refuse_clock_behind(struct rd_call *call, struct rd_daemon *d);

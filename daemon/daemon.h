@@ -24,6 +24,15 @@
 
 #define RD_INTERFACE "id.go.jambikota.dukcapil.retas"
 #define RD_MAX_PIN_CHECKS 16 /* queued on the worker; more are login.queue-full */
+#define RD_MAX_LOCKOUTS 32    /* NIPs whose lockout this process measures */
+
+/* A lockout as this process measures it: the stored wall-clock end it
+ * belongs to and its end on CLOCK_BOOTTIME (state.c). */
+struct rd_lockout {
+	char nip[19];
+	int64_t wall_until;
+	int64_t boot_until;
+};
 
 enum rd_phase {
 	RD_PHASE_NO_ASSIGNMENT,
@@ -74,6 +83,15 @@ struct rd_daemon {
 	sd_event_source *cam_src;
 	struct rd_capture *photo_capture; /* the photo the camera takes now */
 	struct rd_sync *sync; /* uploads to head office (sync.h) */
+
+	/* Lockouts and the idle timeout run on elapsed time (CLOCK_BOOTTIME,
+	 * which counts a suspended laptop's sleep too) besides the wall clock,
+	 * so a system clock set a day forwards or backwards neither lifts nor
+	 * stretches them. Kept across reloads; a restart falls back to the
+	 * stored wall-clock times (state.c). */
+	struct rd_lockout lockouts[RD_MAX_LOCKOUTS];
+	int64_t idle_anchor_wall; /* login.last_active_ms the anchor belongs to */
+	int64_t idle_anchor_boot; /* CLOCK_BOOTTIME ms of that activity */
 };
 
 /* api-capture.c: closes the devices (at exit). */
@@ -100,9 +118,17 @@ int rd_state_load(struct rd_daemon *d);
 void rd_state_clear(struct rd_daemon *d);
 /* Index of the officer with this NIP in the current letter, or -1. */
 int rd_state_petugas_index(const struct rd_daemon *d, const char *nip);
-/* When the current login ends for idleness (ms), 0 when never. */
+/* When the current login ends for idleness (ms, on the daemon's clock),
+ * 0 when never: the earlier of the wall-clock and the elapsed-time ends. */
 int64_t rd_state_idle_deadline(const struct rd_daemon *d);
 /* (Re)arms the idle-logout timer for the current login. */
 int rd_state_arm_idle(struct rd_daemon *d);
 /* Ends the current login for idleness, with its audit row. */
 int rd_state_idle_logout(struct rd_daemon *d);
+/* The end (ms, daemon's clock) of the lockout of nip whose stored end is
+ * stored_until, or 0 when it is not locked now. The lockout lasts its
+ * length in elapsed time whatever the wall clock does meanwhile; one set
+ * before this process started is clamped to login.lockout from now. */
+int64_t rd_state_lockout_until(struct rd_daemon *d, const char *nip, int64_t stored_until);
+/* Records a lockout of nip that ends at wall_until, login.lockout from now. */
+void rd_state_lockout_start(struct rd_daemon *d, const char *nip, int64_t wall_until);

@@ -139,6 +139,11 @@ static const char *const migrations[] = {
     "  id INTEGER PRIMARY KEY CHECK (id = 1),"
     "  at INTEGER NOT NULL,"
     "  outcome TEXT NOT NULL);",
+    /* 4: every record by its student, superseded ones too: the roster
+     * counts a student's records, which without it scanned the whole
+     * record table (and each record's sealed bytes) once per student,
+     * minutes for a 10 000-student day. */
+    "CREATE INDEX record_by_student ON record (student_id);",
 };
 
 int rd_store_latest_version(void)
@@ -790,6 +795,23 @@ int rd_store_record_last(struct rd_store *s, int64_t *seq, uint8_t hash[32])
 	} else {
 		r = rc == SQLITE_DONE ? -ENOENT : rd_store_errno(rc);
 	}
+	sqlite3_finalize(st);
+	return r;
+}
+
+int rd_store_record_last_created(struct rd_store *s, int64_t *ms)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, r;
+
+	r = prepare(s, "SELECT max(created_at) FROM record", &st, "");
+	if (r < 0)
+		return r;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+		*ms = sqlite3_column_int64(st, 0);
+	else
+		r = rc == SQLITE_ROW ? -ENOENT : rd_store_errno(rc);
 	sqlite3_finalize(st);
 	return r;
 }

@@ -142,6 +142,8 @@ struct rd_store_record {
 };
 /* The sequence number and hash of the van's latest record; -ENOENT. */
 int rd_store_record_last(struct rd_store *s, int64_t *seq, uint8_t hash[32]);
+/* The latest created_at (Unix ms) of any record; -ENOENT when none. */
+int rd_store_record_last_created(struct rd_store *s, int64_t *ms);
 int rd_store_record_insert(struct rd_store *s, const struct rd_store_record *rec);
 /* Marks the student's current record as superseded by new_id. */
 int rd_store_record_supersede(struct rd_store *s, int64_t student_id, const char *new_id);

@@ -751,6 +751,59 @@ int rd_outbox_queue(struct rd_daemon *d, struct rd_sync_queue *q)
 	return 0;
 }
 
+int rd_outbox_quarantined(struct rd_daemon *d, struct rd_quarantined **out, size_t *n)
+{
+	sqlite3_stmt *st = NULL;
+	struct rd_quarantined *v = NULL;
+	size_t len = 0, cap = 0;
+	int r, step;
+
+	/* The batch that carried it last is the one whose receipt said so:
+	 * a quarantined record is never staged again. */
+	r = prep(d,
+		 "SELECT r.id, r.seq, r.quarantine, b.batch_id, b.settled_at FROM record r"
+		 " LEFT JOIN sync_batch b ON b.id = (SELECT max(sb.batch) FROM sync_batch_record sb"
+		 " WHERE sb.record_id = r.id)"
+		 " WHERE r.quarantine IS NOT NULL AND r.acked_at IS NULL ORDER BY r.seq LIMIT ?",
+		 &st);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int(st, 1, RD_QUARANTINE_LIST_MAX);
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		struct rd_quarantined *q;
+
+		if (len == cap) {
+			size_t ncap = cap ? cap * 2 : 16;
+			struct rd_quarantined *nv = realloc(v, ncap * sizeof(*v));
+
+			if (!nv) {
+				r = -ENOMEM;
+				goto out;
+			}
+			v = nv;
+			cap = ncap;
+		}
+		q = &v[len++];
+		*q = (struct rd_quarantined){.seq = sqlite3_column_int64(st, 1),
+					     .settled_ms = sqlite3_column_int64(st, 4)};
+		copy_col(q->id, sizeof(q->id), st, 0);
+		copy_col(q->reason, sizeof(q->reason), st, 2);
+		copy_col(q->batch_id, sizeof(q->batch_id), st, 3);
+	}
+	if (step != SQLITE_DONE) {
+		r = rd_store_errno(step);
+		goto out;
+	}
+	*out = v;
+	*n = len;
+	v = NULL;
+	r = 0;
+out:
+	sqlite3_finalize(st);
+	free(v);
+	return r;
+}
+
 void rd_outbox_tidy(struct rd_daemon *d)
 {
 	struct rd_outbox_batch b = {0};

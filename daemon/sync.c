@@ -442,10 +442,15 @@ static void upload(struct rd_sync *s)
 
 	r = rd_outbox_stage(s->d, &s->batch, &err);
 	if (r == -ENOENT) {
+		/* Head office answered and nothing waits. After a receipt the
+		 * officer should still read that everything was acknowledged,
+		 * not that head office merely answered. */
+		contact(s, streq(s->last_outcome, "acknowledged") ? "acknowledged" : "reachable");
 		s->have_batch = false;
 		go_idle(s, "nothing", NULL);
 		return;
 	}
+	contact(s, "reachable");
 	if (r < 0) {
 		log_error("sync: cannot stage a batch: %s (%s)", err.message, err.reason);
 		wait_backoff(s, SYNC_FAIL_LOCAL, 0, NULL, err.reason);
@@ -473,17 +478,25 @@ static void on_probe(void *userdata, int r, enum sync_fail kind, long status,
 		     const char *retry_after)
 {
 	struct rd_sync *s = userdata;
+	const char *why = sync_probe_reason(s->probe);
 
 	sync_probe_free(s->probe);
 	s->probe = NULL;
 	if (r < 0) {
-		contact(s, "unreachable");
-		wait_backoff(s, kind, status, retry_after, "head office unreachable");
+		/* A TLS refusal is worth telling apart from a dead network: the
+		 * officer (or head office on the phone) can act on it. A reply
+		 * of another status still means head office is not there. */
+		if (!strncmp(why, "tls.", 4))
+			log_error("sync: head office at %s refused by TLS: %s", s->healthz, why);
+		else
+			why = "unreachable";
+		contact(s, why);
+		wait_backoff(s, kind, status, retry_after,
+			     streq(why, "unreachable") ? "head office unreachable" : why);
 		return;
 	}
-	contact(s, "reachable");
 	sync_retry_reset(&s->retry);
-	upload(s);
+	upload(s); /* records the contact */
 }
 
 static void kick(struct rd_sync *s)
@@ -576,6 +589,15 @@ int rd_sync_new(struct rd_daemon *d, struct rd_sync **out)
 		return r;
 	}
 	configure(s);
+	{
+		struct rd_sync_queue q;
+
+		/* The last outcome survives a restart (see upload()). */
+		if (rd_outbox_queue(d, &q) == 0) {
+			s->last_contact = q.last_contact_ms;
+			snprintf(s->last_outcome, sizeof(s->last_outcome), "%s", q.last_outcome);
+		}
+	}
 	r = sync_netwatch_new(d->event, 0, on_net, s, &s->netwatch);
 	if (r < 0)
 		log_warning("sync: cannot watch the network (%s); probing on the timer only",

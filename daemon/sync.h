@@ -48,6 +48,19 @@ struct rd_sync_queue {
 	char last_outcome[64];
 };
 
+/* A record head office kept aside, as the officer sees it in Queue. */
+struct rd_quarantined {
+	char id[RETAS_UUID_STR_LEN];
+	int64_t seq;
+	char reason[64];		   /* head office's reason id, e.g. record.seal */
+	char batch_id[RETAS_UUID_STR_LEN]; /* the batch whose receipt said so, "" if unknown */
+	int64_t settled_ms;		   /* when that receipt was applied, 0 if unknown */
+};
+
+/* At most this many quarantined records are listed (the oldest first);
+ * rd_sync_queue.quarantined counts them all. */
+#define RD_QUARANTINE_LIST_MAX 1000
+
 /* The pending batch, or -ENOENT. */
 int rd_outbox_pending(struct rd_daemon *d, struct rd_outbox_batch *out);
 /*
@@ -77,6 +90,10 @@ int rd_outbox_apply_receipt(struct rd_daemon *d, const char *jws, size_t len,
 int rd_outbox_purge(struct rd_daemon *d, int64_t now_ms, int64_t retention_s, int64_t *n);
 int rd_outbox_contact(struct rd_daemon *d, int64_t now_ms, const char *outcome);
 int rd_outbox_queue(struct rd_daemon *d, struct rd_sync_queue *q);
+/* The records head office quarantined, in sequence order, with its reason.
+ * They stay in the store (never purged, never staged again). *out is
+ * malloc'd (NULL when *n is 0). */
+int rd_outbox_quarantined(struct rd_daemon *d, struct rd_quarantined **out, size_t *n);
 /* Removes staged files no batch row names (a crash between the two). */
 void rd_outbox_tidy(struct rd_daemon *d);
 
@@ -128,6 +145,6 @@ void rd_sync_unwatch(struct rd_sync *s, struct rd_sync_watcher *w);
  * upload of that batch if it was running. */
 void rd_sync_settled(struct rd_sync *s, const char *batch_id);
 /* The engine's picture from memory (Status): phase, progress, the last
- * contact with head office this run of the daemon and its outcome. */
+ * contact with head office and its outcome (kept across restarts). */
 void rd_sync_status(const struct rd_sync *s, struct rd_sync_progress *p, int64_t *last_contact,
 		    const char **last_outcome);

@@ -35,45 +35,111 @@ struct hq_server {
 	struct MHD_Daemon *mhd;
 	char *tls_cert, *tls_key;
 	uint16_t port;
-	/* upload ids a PATCH or DELETE is working on */
+	/* upload ids a PATCH or DELETE is working on (see hq_server_claim) */
 	pthread_mutex_t claims_lock;
-	char (*claims)[40];
+	struct hq_claim **claims;
 	size_t n_claims, cap_claims;
+	uint64_t next_gen;
 };
 
-bool hq_server_claim(struct hq_server *s, const char *id)
+/* One upload being written. gen names the request that owns it; work
+ * holds while that request touches the staging file or the store. Lock
+ * order: claims_lock, then work. */
+struct hq_claim {
+	char id[40];
+	uint64_t gen;
+	pthread_mutex_t work;
+};
+
+static struct hq_claim *find_claim(struct hq_server *s, const char *id, size_t *index)
 {
+	for (size_t i = 0; i < s->n_claims; i++) {
+		if (streq(s->claims[i]->id, id)) {
+			if (index)
+				*index = i;
+			return s->claims[i];
+		}
+	}
+	return NULL;
+}
+
+bool hq_server_claim(struct hq_server *s, const char *id, bool supersede, uint64_t *gen)
+{
+	struct hq_claim *c;
 	bool ok = false;
 
 	pthread_mutex_lock(&s->claims_lock);
-	for (size_t i = 0; i < s->n_claims; i++)
-		if (streq(s->claims[i], id))
-			goto out;
+	c = find_claim(s, id, NULL);
+	if (c) {
+		/* The holder is between two reads of its body (work is free):
+		 * a PATCH stuck on a connection that died without a FIN looks
+		 * exactly like that, and its van has come back. */
+		if (supersede && pthread_mutex_trylock(&c->work) == 0) {
+			c->gen = ++s->next_gen;
+			*gen = c->gen;
+			pthread_mutex_unlock(&c->work);
+			ok = true;
+		}
+		goto out;
+	}
 	if (s->n_claims == s->cap_claims) {
 		size_t cap = s->cap_claims ? s->cap_claims * 2 : 16;
-		char(*nc)[40] = realloc(s->claims, cap * sizeof(*nc));
+		struct hq_claim **nc = realloc(s->claims, cap * sizeof(*nc));
 
 		if (!nc)
 			goto out;
 		s->claims = nc;
 		s->cap_claims = cap;
 	}
-	snprintf(s->claims[s->n_claims++], sizeof(s->claims[0]), "%s", id);
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		goto out;
+	snprintf(c->id, sizeof(c->id), "%s", id);
+	c->gen = ++s->next_gen;
+	pthread_mutex_init(&c->work, NULL);
+	s->claims[s->n_claims++] = c;
+	*gen = c->gen;
 	ok = true;
 out:
 	pthread_mutex_unlock(&s->claims_lock);
 	return ok;
 }
 
-void hq_server_release(struct hq_server *s, const char *id)
+struct hq_claim *hq_server_hold(struct hq_server *s, const char *id, uint64_t gen)
 {
+	struct hq_claim *c;
+
 	pthread_mutex_lock(&s->claims_lock);
-	for (size_t i = 0; i < s->n_claims; i++) {
-		if (streq(s->claims[i], id)) {
-			memmove(s->claims[i], s->claims[s->n_claims - 1], sizeof(s->claims[0]));
-			s->n_claims--;
-			break;
-		}
+	c = find_claim(s, id, NULL);
+	if (c && c->gen == gen)
+		pthread_mutex_lock(&c->work);
+	else
+		c = NULL;
+	pthread_mutex_unlock(&s->claims_lock);
+	return c;
+}
+
+void hq_server_unhold(struct hq_claim *c)
+{
+	if (c)
+		pthread_mutex_unlock(&c->work);
+}
+
+void hq_server_release(struct hq_server *s, const char *id, uint64_t gen)
+{
+	struct hq_claim *c;
+	size_t i;
+
+	pthread_mutex_lock(&s->claims_lock);
+	c = find_claim(s, id, &i);
+	if (c && c->gen == gen) {
+		/* Nobody holds work without claims_lock first, but a request
+		 * just superseded may be between the two. */
+		pthread_mutex_lock(&c->work);
+		pthread_mutex_unlock(&c->work);
+		pthread_mutex_destroy(&c->work);
+		free(c);
+		s->claims[i] = s->claims[--s->n_claims];
 	}
 	pthread_mutex_unlock(&s->claims_lock);
 }
@@ -576,6 +642,10 @@ void hq_server_stop(struct hq_server *s)
 	hq_pool_free(s->pool);
 	free(s->tls_cert);
 	free(s->tls_key);
+	for (size_t i = 0; i < s->n_claims; i++) {
+		pthread_mutex_destroy(&s->claims[i]->work);
+		free(s->claims[i]);
+	}
 	free(s->claims);
 	pthread_mutex_destroy(&s->claims_lock);
 	free(s);

@@ -83,7 +83,19 @@ enum MHD_Result hq_reply_rerror(struct hq_req *r, unsigned status, const struct 
 int hq_req_db(struct hq_req *r, sqlite3 **db);
 void hq_req_db_put(struct hq_req *r, sqlite3 *db);
 
-/* Marks an upload id as being written by this request; false when another
- * request holds it. Released with hq_server_release. */
-bool hq_server_claim(struct hq_server *s, const char *id);
-void hq_server_release(struct hq_server *s, const char *id);
+/*
+ * Marks an upload id as being written by this request, which gets a
+ * generation *gen; false when another request holds it. With supersede, a
+ * holder that is not working right now (waiting for more of its body) is
+ * pushed aside: its generation is no longer the owner's, so it touches
+ * neither the staging file nor the store again (hq_server_hold fails) and
+ * leaves the claim alone. Released with hq_server_release by its owner.
+ */
+bool hq_server_claim(struct hq_server *s, const char *id, bool supersede, uint64_t *gen);
+/* While the claim's owner is gen: locks it for one piece of work (a write,
+ * a commit) and returns the handle for hq_server_unhold; NULL when gen was
+ * superseded or released. */
+struct hq_claim;
+struct hq_claim *hq_server_hold(struct hq_server *s, const char *id, uint64_t gen);
+void hq_server_unhold(struct hq_claim *c);
+void hq_server_release(struct hq_server *s, const char *id, uint64_t gen);

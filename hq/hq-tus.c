@@ -37,6 +37,8 @@ struct hq_tus_req {
 	int fd;
 	uint64_t offset, length, written;
 	bool has_checksum, overflow, finished, claimed;
+	bool superseded; /* a newer PATCH of the same van took the upload over */
+	uint64_t gen;	 /* our claim's generation */
 	int io_error;
 	uint8_t want[32];
 	crypto_hash_sha256_state sha;
@@ -178,10 +180,22 @@ static enum MHD_Result begin_resource(struct hq_req *r, sqlite3 *db)
 	if (cl && hq_tus_parse_u64(cl, &clen) == 0 && clen > u.length - u.offset)
 		return reply_tus_error(r, MHD_HTTP_CONTENT_TOO_LARGE, "tus.too-long",
 				       _("the chunk goes past the upload's length"));
-	if (!hq_server_claim(r->srv, t->id))
+	/* A PATCH that starts where the store stands supersedes one that
+	 * stopped sending (its van was cut off and came back): otherwise the
+	 * van waits out the request timeout. Not for the empty PATCH at the
+	 * end, which may meet an ingest still running. */
+	if (!hq_server_claim(r->srv, t->id, offset < u.length, &t->gen))
 		return reply_tus_error(r, 423, "tus.busy",
 				       _("another request is writing this upload"));
 	t->claimed = true;
+	/* The request we pushed aside may have committed between our read
+	 * and the claim; from now on it cannot. */
+	rc = load_upload(db, t->id, &u);
+	if (rc == 0)
+		free(u.metadata);
+	if (rc < 0 || u.offset != offset || !streq(u.state, "open"))
+		return reply_tus_error(r, MHD_HTTP_CONFLICT, "tus.offset-mismatch",
+				       _("the upload moved on; ask for its offset again"));
 	{
 		_cleanup_(freep) char *path = staging_path(r->ctx, t->id);
 
@@ -313,11 +327,20 @@ enum MHD_Result hq_tus_data(struct hq_req *r, const char *data, size_t len)
 	struct hq_tus_req *t = r->tus;
 	size_t done = 0;
 
+	struct hq_claim *c;
+
 	if (!t || t->fd < 0 || t->overflow || t->io_error)
 		return MHD_YES;
 	if (len > t->length - t->offset - t->written) {
 		t->overflow = true;
 		return MHD_YES;
+	}
+	c = hq_server_hold(r->srv, t->id, t->gen);
+	if (!c) {
+		/* Superseded: the staging file is the new request's now. */
+		t->superseded = true;
+		log_info("tus: a newer PATCH took over upload %s; dropping this one", t->id);
+		return MHD_NO;
 	}
 	while (done < len) {
 		ssize_t n =
@@ -327,10 +350,12 @@ enum MHD_Result hq_tus_data(struct hq_req *r, const char *data, size_t len)
 			if (errno == EINTR)
 				continue;
 			t->io_error = -errno;
+			hq_server_unhold(c);
 			return MHD_YES;
 		}
 		done += (size_t)n;
 	}
+	hq_server_unhold(c);
 	crypto_hash_sha256_update(&t->sha, (const uint8_t *)data, len);
 	t->written += len;
 	return MHD_YES;
@@ -441,7 +466,7 @@ static void discard_chunk(struct hq_tus_req *t)
 	t->written = 0;
 }
 
-static enum MHD_Result finish_patch(struct hq_req *r)
+static enum MHD_Result finish_patch_held(struct hq_req *r)
 {
 	struct hq_tus_req *t = r->tus;
 	struct hq_ingest_result res = {0};
@@ -683,7 +708,7 @@ static enum MHD_Result finish_delete(struct hq_req *r)
 
 	if (!path)
 		return MHD_NO;
-	if (!hq_server_claim(r->srv, t->id))
+	if (!hq_server_claim(r->srv, t->id, false, &t->gen))
 		return reply_tus_error(r, 423, "tus.busy",
 				       _("another request is writing this upload"));
 	t->claimed = true;
@@ -713,6 +738,22 @@ static enum MHD_Result finish_delete(struct hq_req *r)
 	return hq_reply(r, MHD_HTTP_NO_CONTENT, resp);
 }
 
+static enum MHD_Result finish_patch(struct hq_req *r)
+{
+	struct hq_tus_req *t = r->tus;
+	struct hq_claim *c = hq_server_hold(r->srv, t->id, t->gen);
+	enum MHD_Result ret;
+
+	if (!c) {
+		t->finished = true;
+		t->superseded = true;
+		return MHD_NO;
+	}
+	ret = finish_patch_held(r);
+	hq_server_unhold(c);
+	return ret;
+}
+
 enum MHD_Result hq_tus_finish(struct hq_req *r)
 {
 	if (streq(r->method, "OPTIONS"))
@@ -735,8 +776,14 @@ void hq_tus_done(struct hq_req *r, bool completed_ok)
 	if (!t)
 		return;
 	/* A PATCH cut off before its end keeps what arrived, so the van
-	 * resumes from there; a checksummed chunk is all or nothing. */
-	if (t->fd >= 0 && !t->finished) {
+	 * resumes from there; a checksummed chunk is all or nothing. One
+	 * that was superseded leaves the file and the store alone. */
+	struct hq_claim *c = NULL;
+
+	if (t->fd >= 0 && !t->finished && t->claimed &&
+	    !(c = hq_server_hold(r->srv, t->id, t->gen)))
+		t->superseded = true;
+	if (c) {
 		sqlite3 *db = NULL;
 
 		if (t->has_checksum || t->overflow || t->io_error || t->written == 0 ||
@@ -760,9 +807,10 @@ void hq_tus_done(struct hq_req *r, bool completed_ok)
 			log_info("tus: upload %s interrupted at offset %" PRId64, t->id, off);
 			hq_req_db_put(r, db);
 		}
+		hq_server_unhold(c);
 	}
 	if (t->claimed)
-		hq_server_release(r->srv, t->id);
+		hq_server_release(r->srv, t->id, t->gen);
 	(void)completed_ok;
 	tus_req_free(t);
 	r->tus = NULL;

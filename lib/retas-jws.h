@@ -11,7 +11,12 @@
 
 #include "retas-error.h"
 
-#define RETAS_JWS_MAX_LEN (1024 * 1024)
+/* The largest signed document is a batch manifest: up to
+ * RETAS_MANIFEST_MAX_RECORDS record entries and a day's draft report (3.8 MB
+ * signed for 10 000 students; RETAS_REPORT_MAX_JSON at most). Letters and
+ * receipts are far smaller and reach the parser through transports with
+ * their own, smaller bounds (the varlink message, the upload size). */
+#define RETAS_JWS_MAX_LEN (64 * 1024 * 1024)
 
 struct retas_jws {
 	char *header;     /* the decoded protected header JSON, NUL-terminated */

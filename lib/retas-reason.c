@@ -107,6 +107,9 @@ static const struct reason reasons[] = {
     {"preflight.clock",
      N_("The clock reads {now}, before the surat tugas's date {known}: set the clock right "
 	"before recording.")},
+    {"preflight.clock-behind",
+     N_("The clock reads {now}, before the van's last record made at {known}: set the clock "
+	"right before recording.")},
     {"preflight.device",
      N_("The {device} device is not connected; connect it and try again.")},
 };

@@ -297,6 +297,26 @@ unsigned sync_http_running(struct sync_http *h)
 	return h->running;
 }
 
+const char *sync_http_reason(CURLcode code)
+{
+	switch (code) {
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_ISSUER_ERROR:
+	case CURLE_SSL_INVALIDCERTSTATUS:
+		return "tls.certificate";
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+		return "tls.pinned-key";
+	case CURLE_SSL_CACERT_BADFILE:
+		return "tls.ca-file";
+	case CURLE_SSL_CONNECT_ERROR:
+		return "tls.handshake";
+	case CURLE_OPERATION_TIMEDOUT:
+		return "timeout";
+	default:
+		return "unreachable";
+	}
+}
+
 enum sync_fail sync_http_classify(CURLcode code)
 {
 	switch (code) {

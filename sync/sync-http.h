@@ -60,3 +60,9 @@ unsigned sync_http_running(struct sync_http *h);
 
 /* What a CURLcode means for the retry policy. */
 enum sync_fail sync_http_classify(CURLcode code);
+/* A stable reason id for a transfer that ended without an answer, for the
+ * officer's "last outcome": tls.certificate (head office's certificate
+ * does not verify against the CA), tls.pinned-key (its public key is not
+ * sync.pinned_key), tls.ca-file (the CA file cannot be read),
+ * tls.handshake, timeout, unreachable. */
+const char *sync_http_reason(CURLcode code);

@@ -17,6 +17,7 @@ struct sync_probe {
 	void *userdata;
 	char retry_after[64];
 	size_t body;
+	const char *reason;
 };
 
 static size_t on_body(char *buf, size_t size, size_t nmemb, void *userdata)
@@ -64,10 +65,11 @@ static void on_done(CURL *easy, CURLcode result, void *userdata)
 	/* Too big a body is someone else's page, not an error of ours. */
 	if (result == CURLE_WRITE_ERROR)
 		kind = SYNC_FAIL_HTTP;
+	p->reason = sync_http_reason(result);
 	if (result != CURLE_OK && kind != SYNC_FAIL_HTTP)
 		r = kind == SYNC_FAIL_TIMEOUT ? -ETIMEDOUT : -EHOSTUNREACH;
 	else if (status < 200 || status > 299 || result != CURLE_OK)
-		r = -EPROTO, kind = SYNC_FAIL_HTTP;
+		r = -EPROTO, kind = SYNC_FAIL_HTTP, p->reason = "http";
 	else
 		kind = SYNC_FAIL_NONE;
 	p->fn(p->userdata, r, kind, status, p->retry_after[0] ? p->retry_after : NULL);
@@ -108,6 +110,11 @@ int sync_probe_start(struct sync_http *http, const struct sync_http_config *cfg,
 fail:
 	sync_probe_free(p);
 	return r;
+}
+
+const char *sync_probe_reason(const struct sync_probe *p)
+{
+	return p && p->reason ? p->reason : "unreachable";
 }
 
 void sync_probe_free(struct sync_probe *p)

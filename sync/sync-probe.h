@@ -27,5 +27,8 @@ typedef void (*sync_probe_fn)(void *userdata, int r, enum sync_fail kind, long s
  */
 int sync_probe_start(struct sync_http *http, const struct sync_http_config *cfg, const char *url,
 		     long timeout_ms, sync_probe_fn fn, void *userdata, struct sync_probe **out);
+/* After the callback said r < 0: why, as sync_http_reason() words it
+ * ("http" when head office answered with another status). */
+const char *sync_probe_reason(const struct sync_probe *p);
 /* Cancels a running probe (no callback) and frees. NULL is a no-op. */
 void sync_probe_free(struct sync_probe *p);

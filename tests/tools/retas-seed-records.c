@@ -10,6 +10,12 @@
  * The current letter must be loaded and a session opened first.
  *
  * usage: retas-seed-records --config FILE --state-dir DIR -n N [--photo-len BYTES]
+ *                           [--nik-file FILE [--nik-skip K]]
+ *
+ * With --nik-file (one NIK a line, as the student list imported into the
+ * daemon holds them) record i is for the NIK on line K+i, attached to that
+ * listed student (inserted like one added on the spot when not listed),
+ * with a summary like an enrolment's, so the draft report counts it.
  *
  * Prints one line per record: its id, seq and the hex SHA-256 of its bytes.
  * Exit 0 done, 1 on any failure (the reason printed), 2 on a usage error.
@@ -45,6 +51,8 @@ struct seed {
 	int64_t session_id;
 	int64_t assignment_id;
 	size_t photo_len;
+	char (*niks)[17]; /* --nik-file, NULL for generated NIKs */
+	size_t n_niks, next_nik;
 };
 
 /* A NIK that carries a birth date 17 years back from today (WIB) and the
@@ -66,6 +74,24 @@ static void make_demografi(const struct seed *s, uint64_t seq, char *nik, size_t
 		 s->st->sekolah.npsn);
 }
 
+/* The demografi of a listed NIK: gender and birth date as the NIK says
+ * (day + 40 for women; a two-digit year not after this one is this century). */
+static void listed_demografi(const struct seed *s, const char *nik, char *buf, size_t size)
+{
+	struct retas_date today;
+	int day = (nik[6] - '0') * 10 + (nik[7] - '0'), month = (nik[8] - '0') * 10 + (nik[9] - '0');
+	int yy = (nik[10] - '0') * 10 + (nik[11] - '0'), year;
+	char jk = day > 40 ? 'P' : 'L';
+
+	retas_date_from_ms(retas_time_now_ms(), RETAS_WIB_OFFSET_MIN, &today);
+	year = yy <= today.year % 100 ? 2000 + yy : 1900 + yy;
+	snprintf(buf, size,
+		 "{\"nik\":\"%s\",\"nama\":\"Siswa %s\",\"jenis_kelamin\":\"%c\","
+		 "\"tanggal_lahir\":\"%04d-%02d-%02d\",\"kelas\":\"XII IPA 1\","
+		 "\"npsn\":\"%s\",\"pengecualian\":[]}",
+		 nik, nik + 12, jk, year, month, day > 40 ? day - 40 : day, s->st->sekolah.npsn);
+}
+
 static int seed_one(struct seed *s, struct retas_error *err)
 {
 	struct retas_record_header h = {0};
@@ -75,7 +101,7 @@ static int seed_one(struct seed *s, struct retas_error *err)
 	uint8_t *sealed = NULL, *photo = NULL, *sealed_index = NULL, nik_hash[32];
 	size_t sealed_len = 0, sealed_index_len = 0;
 	int64_t last_seq = 0, student_id = 0;
-	char demografi[512], nik[17], hex[65];
+	char demografi[512], nik[17], hex[65], summary[320];
 	bool has_prev = false, in_txn = false;
 	int r;
 
@@ -95,7 +121,12 @@ static int seed_one(struct seed *s, struct retas_error *err)
 	snprintf(h.device_id, sizeof(h.device_id), "%s", s->st->kendaraan.id);
 	memcpy(h.officer_nip, s->st->petugas[0].nip, sizeof(h.officer_nip));
 
-	make_demografi(s, h.seq, nik, sizeof(nik), demografi, sizeof(demografi));
+	if (s->niks) {
+		memcpy(nik, s->niks[s->next_nik++], sizeof(nik));
+		listed_demografi(s, nik, demografi, sizeof(demografi));
+	} else {
+		make_demografi(s, h.seq, nik, sizeof(nik), demografi, sizeof(demografi));
+	}
 	photo = malloc(s->photo_len ? s->photo_len : 1);
 	r = photo ? retas_container_new(&body) : -ENOMEM;
 	if (r < 0)
@@ -112,14 +143,23 @@ static int seed_one(struct seed *s, struct retas_error *err)
 		goto out;
 
 	rd_index_nik_hash(s->local_key, nik, nik_hash);
-	entry = rd_index_entry(nik, "Siswa", "XII IPA 1", 'L',
+	if (s->niks) {
+		r = rd_store_student_find(s->store, s->assignment_id, nik_hash, &student_id);
+		if (r < 0 && r != -ENOENT)
+			goto out;
+	}
+	if (!student_id) {
+		entry = rd_index_entry(nik, "Siswa", "XII IPA 1", 'L',
 			       &(struct retas_date){2009, 1, 1});
-	r = entry ? rd_index_seal(s->local_key, entry, &sealed_index, &sealed_index_len) : -ENOMEM;
-	if (r == 0)
-		r = rd_store_student_insert(s->store, s->assignment_id, nik_hash, sealed_index,
-					    sealed_index_len, false, h.created_ms, &student_id);
-	if (r < 0)
-		goto out;
+		r = entry ? rd_index_seal(s->local_key, entry, &sealed_index, &sealed_index_len)
+			  : -ENOMEM;
+		if (r == 0)
+			r = rd_store_student_insert(s->store, s->assignment_id, nik_hash,
+						    sealed_index, sealed_index_len, false,
+						    h.created_ms, &student_id);
+		if (r < 0)
+			goto out;
+	}
 
 	retas_uuid_format(h.id, rec.id);
 	rec.session_id = s->session_id;
@@ -131,7 +171,19 @@ static int seed_one(struct seed *s, struct retas_error *err)
 	rec.sealed_len = sealed_len;
 	rec.created_at_ms = h.created_ms;
 	rec.student_id = student_id;
-	rec.summary = "{}";
+	if (s->niks) {
+		struct retas_date today;
+
+		retas_date_from_ms(h.created_ms, RETAS_WIB_OFFSET_MIN, &today);
+		snprintf(summary, sizeof(summary),
+			 "{\"exceptions\":[],\"quality\":[{\"jari\":1,\"q\":80,\"attempts\":1}],"
+			 "\"record_only\":false,\"date\":\"%04d-%02d-%02d\",\"petugas\":\"%s\","
+			 "\"photo_takes\":1,\"signature_takes\":1}",
+			 today.year, today.month, today.day, h.officer_nip);
+		rec.summary = summary;
+	} else {
+		rec.summary = "{}";
+	}
 	rec.token = "";
 	r = rd_store_record_insert(s->store, &rec);
 	if (r == 0)
@@ -155,11 +207,40 @@ out:
 	return r;
 }
 
+/* Lines skip .. skip+n-1 of path, each a 16-digit NIK. */
+static int read_niks(const char *path, long skip, long n, struct seed *s)
+{
+	FILE *f = fopen(path, "re");
+	char line[64];
+	long i = 0;
+	int r = 0;
+
+	if (!f)
+		return -errno;
+	s->niks = calloc((size_t)n, sizeof(*s->niks));
+	if (!s->niks)
+		r = -ENOMEM;
+	while (r == 0 && i - skip < n && fgets(line, sizeof(line), f)) {
+		if (i >= skip) {
+			if (strspn(line, "0123456789") != 16)
+				r = -ERANGE;
+			else
+				memcpy(s->niks[i - skip], line, 16);
+		}
+		i++;
+	}
+	if (r == 0 && i - skip < n)
+		r = -ERANGE;
+	s->n_niks = (size_t)n;
+	fclose(f);
+	return r;
+}
+
 static int usage(const char *why)
 {
 	fprintf(stderr,
 		"retas-seed-records: %s\nusage: retas-seed-records --config FILE --state-dir DIR "
-		"-n N [--photo-len BYTES]\n",
+		"-n N [--photo-len BYTES] [--nik-file FILE [--nik-skip K]]\n",
 		why);
 	return 2;
 }
@@ -170,6 +251,8 @@ int main(int argc, char **argv)
 	    {"config", required_argument, NULL, 'c'},
 	    {"state-dir", required_argument, NULL, 's'},
 	    {"photo-len", required_argument, NULL, 'p'},
+	    {"nik-file", required_argument, NULL, 'f'},
+	    {"nik-skip", required_argument, NULL, 'k'},
 	    {0},
 	};
 	struct rd_options o = {.config_explicit = true};
@@ -179,7 +262,8 @@ int main(int argc, char **argv)
 	struct rd_store_session sess = {0};
 	struct seed s = {.photo_len = 4096};
 	char path[600];
-	long n = -1;
+	const char *nik_file = NULL;
+	long n = -1, skip = 0;
 	int c, r = -EINVAL, status = 1;
 
 	while ((c = getopt_long(argc, argv, "n:", opts, NULL)) != -1) {
@@ -196,14 +280,31 @@ int main(int argc, char **argv)
 		case 'n':
 			n = strtol(optarg, NULL, 10);
 			break;
+		case 'f':
+			nik_file = optarg;
+			break;
+		case 'k':
+			skip = strtol(optarg, NULL, 10);
+			break;
 		default:
 			return usage("unknown option");
 		}
 	}
 	if (!o.config_path || !o.state_dir || n < 1 || optind != argc)
 		return usage("--config, --state-dir and -n N (N >= 1) are required");
+	if (skip < 0)
+		return usage("--nik-skip wants K >= 0");
 	if (sodium_init() < 0)
 		return 1;
+	if (nik_file) {
+		r = read_niks(nik_file, skip, n, &s);
+		if (r < 0) {
+			fprintf(stderr, "retas-seed-records: %s: %s\n", nik_file,
+				r == -ERANGE ? "fewer NIKs than records, or a line not 16 digits"
+					     : strerror(-r));
+			return 1;
+		}
+	}
 
 	r = rd_config_load_all(&o, &s.config, &err);
 	if (r == 0)
@@ -247,5 +348,6 @@ int main(int argc, char **argv)
 	rd_config_free(s.config);
 	sodium_memzero(&s.device, sizeof(s.device));
 	sodium_memzero(s.local_key, sizeof(s.local_key));
+	free(s.niks);
 	return status;
 }

@@ -12,7 +12,8 @@
  *                     to DEV now, as struct input_event at the pace of their
  *                     timestamps, and answers "written N"
  * stdout: "started pid=P" once the program runs. Exits with the program's
- * status (SIGTERM and SIGINT are passed on to it).
+ * status (SIGTERM and SIGINT are passed on to it, and SIGHUP, so a test can
+ * make retasd reload its configuration).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -164,6 +165,7 @@ int main(int argc, char **argv)
 	g_child_watch_add(child, on_child, NULL);
 	g_unix_signal_add(SIGTERM, on_signal, GINT_TO_POINTER(SIGTERM));
 	g_unix_signal_add(SIGINT, on_signal, GINT_TO_POINTER(SIGINT));
+	g_unix_signal_add(SIGHUP, on_signal, GINT_TO_POINTER(SIGHUP));
 	in = g_io_channel_unix_new(0);
 	g_io_add_watch(in, G_IO_IN | G_IO_HUP, on_stdin, NULL);
 	g_main_loop_run(loop);
