@@ -506,6 +506,29 @@ static int insert_batch(struct tx *tx, const struct sync_batch *b, struct retas_
 	return 0;
 }
 
+/* The tus upload that carried the batch is marked ingested in the same
+ * transaction, so a crash can never leave a stored batch behind an upload
+ * that still looks unfinished (which the next start would ingest again). */
+static int mark_upload(struct tx *tx, const char *upload_id)
+{
+	_cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
+	int r;
+
+	r = hq_store_prepare(tx->db,
+			     "UPDATE uploads SET state = 'ingested', batch_id = ?, reason = NULL, "
+			     "completed_ms = ? WHERE id = ?",
+			     &st);
+	if (r < 0)
+		return r;
+	hq_store_bind_text(st, 1, tx->m->batch_id);
+	sqlite3_bind_int64(st, 2, tx->now_ms);
+	hq_store_bind_text(st, 3, upload_id);
+	r = hq_store_errno(sqlite3_step(st));
+	if (r == 0 && sqlite3_changes(tx->db) != 1)
+		r = -ENOENT;
+	return r;
+}
+
 static int store_receipt(struct tx *tx, const char *source, const char *jws)
 {
 	_cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
@@ -527,6 +550,13 @@ static int store_receipt(struct tx *tx, const char *source, const char *jws)
 int hq_ingest_batch(const struct hq_ctx *ctx, sqlite3 *db, const uint8_t *buf, size_t len,
 		    const struct hq_van *van, const char *source, int64_t now_ms,
 		    struct hq_ingest_result *res, struct retas_error *err)
+{
+	return hq_ingest_upload(ctx, db, buf, len, van, source, NULL, now_ms, res, err);
+}
+
+int hq_ingest_upload(const struct hq_ctx *ctx, sqlite3 *db, const uint8_t *buf, size_t len,
+		     const struct hq_van *van, const char *source, const char *upload_id,
+		     int64_t now_ms, struct hq_ingest_result *res, struct retas_error *err)
 {
 	_cleanup_(sync_batch_freep) struct sync_batch *b = NULL;
 	_cleanup_(retas_manifest_freep) struct retas_manifest *m = NULL;
@@ -628,6 +658,11 @@ int hq_ingest_batch(const struct hq_ctx *ctx, sqlite3 *db, const uint8_t *buf, s
 	r = store_receipt(&tx, source, jws);
 	if (r < 0)
 		goto store_failed;
+	if (upload_id) {
+		r = mark_upload(&tx, upload_id);
+		if (r < 0)
+			goto store_failed;
+	}
 	r = hq_store_commit(db);
 	if (r < 0)
 		goto store_failed;

@@ -39,6 +39,11 @@ struct hq_ingest_result {
 int hq_ingest_batch(const struct hq_ctx *ctx, sqlite3 *db, const uint8_t *buf, size_t len,
 		    const struct hq_van *van, const char *source, int64_t now_ms,
 		    struct hq_ingest_result *res, struct retas_error *err);
+/* The same for a batch that came over tus: the upload upload_id is marked
+ * ingested (with the batch id) in the batch's own transaction. */
+int hq_ingest_upload(const struct hq_ctx *ctx, sqlite3 *db, const uint8_t *buf, size_t len,
+		     const struct hq_van *van, const char *source, const char *upload_id,
+		     int64_t now_ms, struct hq_ingest_result *res, struct retas_error *err);
 void hq_ingest_result_clear(struct hq_ingest_result *res);
 
 /* The latest receipt JWS for batch_id when it belongs to van_id (NULL: any

@@ -407,12 +407,9 @@ static int ingest_upload(const struct hq_ctx *ctx, sqlite3 *db, const char *id,
 	if (map == MAP_FAILED)
 		return retas_error_set(err, -errno, "tus.staging",
 				       N_("cannot read the staged upload"));
-	r = hq_ingest_batch(ctx, db, map, length, van, "tus", retas_time_now_ms(), res, err);
+	r = hq_ingest_upload(ctx, db, map, length, van, "tus", id, retas_time_now_ms(), res, err);
 	munmap(map, length);
 	if (r == 0) {
-		r = set_upload_state(db, id, "ingested", res->batch_id, NULL);
-		if (r < 0)
-			log_warning("tus: upload %s ingested but its state not saved", id);
 		unlink(path);
 		log_info("tus: upload %s: batch %s from %s: %zu stored, %zu already received, "
 			 "%zu quarantined, %zu anomalies",
