@@ -47,8 +47,9 @@
 #include "sync-auth.h"
 #include "sync-receipt.h"
 
-#define ST "800/090/DUKCAPIL/2026"
-#define ST_ESC "800%2F090%2FDUKCAPIL%2F2026"
+/* Each van works at its own school under its own surat tugas. */
+#define ST_FMT "800/%03u/DUKCAPIL/2026"
+#define ST_ESC_FMT "800%%2F%03u%%2FDUKCAPIL%%2F2026"
 #define NIP "198703152010011002"
 
 /* Deadlines. A report pull slower than this while ingest runs is a failure. */
@@ -398,10 +399,10 @@ static void *puller_thread(void *p)
 	static const struct {
 		const char *path, *type;
 	} pulls[] = {
-	    {"/api/v1/reports/" ST_ESC "?format=json", "application/json"},
-	    {"/api/v1/reports/" ST_ESC "?format=csv", "text/csv"},
-	    {"/api/v1/reports/" ST_ESC "?format=pdf", "application/pdf"},
-	    {"/api/v1/reports", "application/json"},
+	    {"?format=json", "application/json"},
+	    {"?format=csv", "text/csv"},
+	    {"?format=pdf", "application/pdf"},
+	    {NULL, "application/json"}, /* the list of all letters */
 	};
 	struct puller_arg *a = p;
 	struct shared *sh = a->sh;
@@ -416,12 +417,19 @@ static void *puller_thread(void *p)
 	snprintf(authz, sizeof(authz), "Authorization: Bearer %s", a->token);
 	/* Pull while ingest runs, and at least one round of each kind. */
 	for (unsigned n = 0; !atomic_load(&sh->ingest_done) || n < ARRAY_SIZE(pulls); n++, k++) {
-		const char *path = pulls[k % ARRAY_SIZE(pulls)].path;
-		int64_t t0 = retas_time_mono_ms(), ms;
+		const char *query = pulls[k % ARRAY_SIZE(pulls)].path;
+		char path[128], nomor[64];
+		int64_t t0, ms;
 		bool during = !atomic_load(&sh->ingest_done);
 		char *ct = NULL;
 		struct resp r;
 
+		snprintf(nomor, sizeof(nomor), ST_ESC_FMT, (k / 4) % sh->cfg->vans);
+		if (query)
+			snprintf(path, sizeof(path), "/api/v1/reports/%s%s", nomor, query);
+		else
+			snprintf(path, sizeof(path), "/api/v1/reports");
+		t0 = retas_time_mono_ms();
 		if (t0 > sh->end_ms)
 			break;
 		req(c, sh->fx, "GET", path, (const char *const[]){authz, NULL}, NULL, 0, &r);
@@ -592,11 +600,15 @@ static void hq_load_concurrent_uploads_and_reports(void **state)
 	vans = calloc(cfg.vans, sizeof(*vans));
 	assert_non_null(vans);
 	for (unsigned v = 0; v < cfg.vans; v++) {
-		char id[32];
+		char id[32], st[64], npsn[16];
 
 		snprintf(id, sizeof(id), "LOAD-%03u", v);
+		snprintf(st, sizeof(st), ST_FMT, v);
+		snprintf(npsn, sizeof(npsn), "105%05u", v);
 		test_van_new(&vans[v].van, id);
 		test_van_register(&fx, &vans[v].van);
+		jws = hq_fx_make_st(&fx, &tok, st, id, npsn, "SMA Negeri Kota Jambi", "157101");
+		free(jws);
 		vans[v].batches = calloc(cfg.batches, sizeof(struct batch));
 		assert_non_null(vans[v].batches);
 		for (unsigned b = 0; b < cfg.batches; b++) {
@@ -613,14 +625,14 @@ static void hq_load_concurrent_uploads_and_reports(void **state)
 				student_demografi(demo, sizeof(demo), "Siswa Beban", i % 2 ? 'L' : 'P',
 						  17, 0, (int)((v * cfg.batches + b) * cfg.records + i) % 10000,
 						  0);
-				test_van_record(&vans[v].van, fx.seal_pk, ST, NIP, retas_time_now_ms(),
+				test_van_record(&vans[v].van, fx.seal_pk, st, NIP, retas_time_now_ms(),
 						demo, cfg.photo, NULL, &recs[i], &lens[i]);
 				assert_int_equal(retas_record_read_header(recs[i], lens[i], &h, NULL),
 						 0);
 				memcpy(bt->rec_ids[i], h.id, 16);
 				retas_record_hash(recs[i], lens[i], bt->rec_sha[i]);
 			}
-			test_van_batch(&vans[v].van, ST, recs, lens, cfg.records, NULL, &bt->data,
+			test_van_batch(&vans[v].van, st, recs, lens, cfg.records, NULL, &bt->data,
 				       &bt->len, bt->id);
 			for (unsigned i = 0; i < cfg.records; i++)
 				free(recs[i]);
@@ -629,9 +641,6 @@ static void hq_load_concurrent_uploads_and_reports(void **state)
 		}
 	}
 
-	jws = hq_fx_make_st(&fx, &tok, ST, "LOAD-000", "10504187", "SMA Negeri 1 Kota Jambi",
-			    "157101");
-	free(jws);
 	sh.fx = &fx;
 	sh.cfg = &cfg;
 	pthread_mutex_init(&sh.lock, NULL);
