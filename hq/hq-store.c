@@ -167,12 +167,6 @@ static const char *const migrations[] = {
     "  printed_by TEXT,"
     "  handed_ms INTEGER,"
     "  handed_by TEXT) WITHOUT ROWID;",
-    /* 6: what reports read of a record, in one covering index. A record's
-     * row holds the sealed record (tens of kB) before these columns, and
-     * reading past it walks its overflow pages: every report read the
-     * whole store. */
-    "CREATE INDEX records_report ON records(st_nomor, van_id, seq, id, npsn, nik, nama, "
-    "gender, birth, kelas, created_ms, exceptions);",
 };
 
 int hq_store_schema_version(void)
