@@ -20,6 +20,7 @@
  * thread asserts.
  */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -56,6 +57,9 @@
 #define REQUEST_TIMEOUT_S 60L
 #define REPORT_DEADLINE_MS 10000
 #define RSS_BOUND_KB (512 * 1024)
+/* The server's connection limit (HQ_MAX_CONNECTIONS) and the flood past it. */
+#define HQ_LIMIT 512
+#define HQ_FLOOD 640
 
 static const char *bin;
 
@@ -733,10 +737,117 @@ static void hq_load_concurrent_uploads_and_reports(void **state)
 	hq_fx_cleanup(&fx);
 }
 
+/* Open sockets of the server process. */
+static int server_sockets(pid_t pid)
+{
+	char dir[64], path[400], target[64];
+	struct dirent *e;
+	DIR *d;
+	int n = 0;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)pid);
+	d = opendir(dir);
+	assert_non_null(d);
+	while ((e = readdir(d))) {
+		ssize_t len;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		len = readlink(path, target, sizeof(target) - 1);
+		if (len > 0) {
+			target[len] = 0;
+			n += strncmp(target, "socket:", 7) == 0;
+		}
+	}
+	closedir(d);
+	return n;
+}
+
+static long healthz_status(struct hq_fx *fx)
+{
+	CURL *c = curl_easy_init();
+	struct resp r;
+	long status;
+
+	assert_non_null(c);
+	req(c, fx, "GET", "/healthz", NULL, NULL, 0, &r);
+	status = r.status;
+	resp_clear(&r);
+	curl_easy_cleanup(c);
+	return status;
+}
+
+/*
+ * More idle connections than the server's limit: those past it are closed
+ * at once, the server holds no more sockets than its limit allows, and
+ * once the flood goes the next request is answered.
+ */
+static void hq_load_connection_flood_limit_holds(void **state)
+{
+	enum { FLOOD = HQ_FLOOD };
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	struct pollfd *p = calloc(FLOOD, sizeof(*p));
+	struct hq_fx fx;
+	int64_t end;
+	int closed = 0, sockets;
+
+	(void)state;
+	assert_non_null(p);
+	hq_fx_init(&fx, bin, NULL);
+	hq_fx_start(&fx);
+	sa.sin_port = htons((uint16_t)fx.port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	for (int i = 0; i < FLOOD; i++) {
+		p[i].fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		assert_true(p[i].fd >= 0);
+		assert_int_equal(connect(p[i].fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+		p[i].events = POLLIN;
+	}
+	/* Wait (10 s at most) until the server has closed those past its
+	 * limit: they read end-of-file. */
+	end = retas_time_mono_ms() + 10000;
+	while (closed < FLOOD - HQ_LIMIT && retas_time_mono_ms() < end) {
+		int n = poll(p, FLOOD, (int)(end - retas_time_mono_ms()));
+
+		assert_true(n >= 0 || errno == EINTR);
+		for (int i = 0; n > 0 && i < FLOOD; i++) {
+			char c;
+
+			if (p[i].fd < 0 || !p[i].revents)
+				continue;
+			if (read(p[i].fd, &c, 1) <= 0) {
+				close(p[i].fd);
+				p[i].fd = -1;
+				closed++;
+			}
+		}
+	}
+	assert_true(closed >= FLOOD - HQ_LIMIT);
+	sockets = server_sockets(fx.pid);
+	/* its connections, the listening socket and a few of its own */
+	if (sockets > HQ_LIMIT + 8)
+		fail_msg("retas-hq holds %d sockets with a limit of %d", sockets, HQ_LIMIT);
+	fprintf(stderr, "hq-load: flood of %d connections: %d refused, server holds %d sockets\n",
+		FLOOD, closed, sockets);
+	for (int i = 0; i < FLOOD; i++)
+		if (p[i].fd >= 0)
+			close(p[i].fd);
+	/* Recovery: the flood gone, a request is answered within 10 s. */
+	end = retas_time_mono_ms() + 10000;
+	while (healthz_status(&fx) != 200) {
+		struct pollfd none = {.fd = -1};
+
+		assert_true(retas_time_mono_ms() < end);
+		poll(&none, 0, 50);
+	}
+	free(p);
+	hq_fx_cleanup(&fx);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(hq_load_concurrent_uploads_and_reports),
+	    cmocka_unit_test(hq_load_connection_flood_limit_holds),
 	};
 
 	bin = hq_fx_binary(argc, argv);
