@@ -501,8 +501,8 @@ int hq_server_start(struct hq_ctx *ctx, const char *listen, struct hq_server **o
 	 * holds up the bytes of other connections, as it would behind a
 	 * shared worker thread. The store pool bounds the work done at once;
 	 * the connection limit bounds the threads. */
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-			 MHD_USE_ERROR_LOG;
+	unsigned flags =
+	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG;
 	int r;
 
 	if (!s)
@@ -541,9 +541,9 @@ int hq_server_start(struct hq_ctx *ctx, const char *listen, struct hq_server **o
 	s->mhd = MHD_start_daemon(
 	    flags, 0, NULL, NULL, access_handler, s, MHD_OPTION_SOCK_ADDR, &ss,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)ctx->cfg.request_timeout_s,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)HQ_MAX_CONNECTIONS,
-	    MHD_OPTION_NOTIFY_COMPLETED, request_completed, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
-	    s, s->tls_cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, s->tls_cert,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)HQ_MAX_CONNECTIONS, MHD_OPTION_NOTIFY_COMPLETED,
+	    request_completed, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
+	    s->tls_cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, s->tls_cert,
 	    MHD_OPTION_HTTPS_MEM_KEY, s->tls_key, MHD_OPTION_END);
 	if (!s->mhd) {
 		r = retas_error_set(err, -EADDRNOTAVAIL, "hq.listen",

@@ -222,8 +222,7 @@ static bool is_backpressure(long status)
  * One batch over tus: POST then one checksummed PATCH. 1: stored (204
  * with Retas-Batch); 0: back-pressure, try again; -1: an error (noted).
  */
-static int upload_once(CURL *c, struct shared *sh, const struct test_van *v,
-		       const struct batch *b)
+static int upload_once(CURL *c, struct shared *sh, const struct test_van *v, const struct batch *b)
 {
 	char lenh[64], sumh[128], b64[64], *auth, *loc = NULL, *got = NULL;
 	uint8_t sha[32];
@@ -233,8 +232,7 @@ static int upload_once(CURL *c, struct shared *sh, const struct test_van *v,
 	snprintf(lenh, sizeof(lenh), "Upload-Length: %zu", b->len);
 	auth = auth_line(v, "POST", "/tus/");
 	if (req(c, sh->fx, "POST", "/tus/",
-		(const char *const[]){"Tus-Resumable: 1.0.0", lenh, auth, NULL}, NULL, 0,
-		&r) < 0) {
+		(const char *const[]){"Tus-Resumable: 1.0.0", lenh, auth, NULL}, NULL, 0, &r) < 0) {
 		note_error(sh, "%s: POST /tus/: curl error %ld", v->id, -r.status);
 		goto out;
 	}
@@ -310,15 +308,15 @@ static int check_receipt(CURL *c, struct shared *sh, const struct test_van *v,
 	}
 	if (!streq(rc->batch_id, b->id) || !streq(rc->device_id, v->id) ||
 	    rc->n_records != n_records || rc->n_anomalies != 0) {
-		note_error(sh, "%s: receipt %s: batch %s van %s, %zu records, %zu anomalies",
-			   v->id, b->id, rc->batch_id, rc->device_id, rc->n_records,
-			   rc->n_anomalies);
+		note_error(sh, "%s: receipt %s: batch %s van %s, %zu records, %zu anomalies", v->id,
+			   b->id, rc->batch_id, rc->device_id, rc->n_records, rc->n_anomalies);
 		goto out;
 	}
 	for (size_t i = 0; i < n_records; i++) {
 		const struct sync_receipt_record *e = sync_receipt_find(rc, b->rec_ids[i]);
 
-		if (!e || e->outcome != SYNC_OUTCOME_STORED || memcmp(e->sha256, b->rec_sha[i], 32)) {
+		if (!e || e->outcome != SYNC_OUTCOME_STORED ||
+		    memcmp(e->sha256, b->rec_sha[i], 32)) {
 			note_error(sh, "%s: receipt %s: record %zu %s", v->id, b->id, i,
 				   e ? sync_outcome_name(e->outcome) : "missing");
 			goto out;
@@ -627,13 +625,14 @@ static void hq_load_concurrent_uploads_and_reports(void **state)
 			for (unsigned i = 0; i < cfg.records; i++) {
 				struct retas_record_header h;
 
-				student_demografi(demo, sizeof(demo), "Siswa Beban", i % 2 ? 'L' : 'P',
-						  17, 0, (int)((v * cfg.batches + b) * cfg.records + i) % 10000,
-						  0);
-				test_van_record(&vans[v].van, fx.seal_pk, st, NIP, retas_time_now_ms(),
-						demo, cfg.photo, NULL, &recs[i], &lens[i]);
-				assert_int_equal(retas_record_read_header(recs[i], lens[i], &h, NULL),
-						 0);
+				student_demografi(
+				    demo, sizeof(demo), "Siswa Beban", i % 2 ? 'L' : 'P', 17, 0,
+				    (int)((v * cfg.batches + b) * cfg.records + i) % 10000, 0);
+				test_van_record(&vans[v].van, fx.seal_pk, st, NIP,
+						retas_time_now_ms(), demo, cfg.photo, NULL,
+						&recs[i], &lens[i]);
+				assert_int_equal(
+				    retas_record_read_header(recs[i], lens[i], &h, NULL), 0);
 				memcpy(bt->rec_ids[i], h.id, 16);
 				retas_record_hash(recs[i], lens[i], bt->rec_sha[i]);
 			}
@@ -705,10 +704,10 @@ static void hq_load_concurrent_uploads_and_reports(void **state)
 	assert_int_equal(db_count(db, "SELECT count(*) FROM quarantine", NULL), 0);
 	assert_int_equal(db_count(db, "SELECT count(*) FROM anomalies", NULL), 0);
 	for (unsigned v = 0; v < cfg.vans; v++) {
-		assert_int_equal(db_count(db,
-					  "SELECT count(DISTINCT seq) FROM records WHERE van_id = ?",
-					  vans[v].van.id),
-				 (int64_t)cfg.batches * cfg.records);
+		assert_int_equal(
+		    db_count(db, "SELECT count(DISTINCT seq) FROM records WHERE van_id = ?",
+			     vans[v].van.id),
+		    (int64_t)cfg.batches * cfg.records);
 		for (unsigned b = 0; b < cfg.batches; b++)
 			for (unsigned i = 0; i < cfg.records; i++) {
 				char hex[RETAS_UUID_STR_LEN];
