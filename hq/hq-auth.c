@@ -133,22 +133,32 @@ static int remember_nonce(sqlite3 *db, const struct sync_auth *a, int64_t now_ms
 	_cleanup_(sqlite3_finalizep) sqlite3_stmt *del = NULL, *ins = NULL;
 	int r;
 
+	/* One transaction, so one sync to disk: every signed request comes
+	 * here, and under load the syncs are what HQ waits for. */
+	r = hq_store_begin(db);
+	if (r < 0)
+		return r;
 	/* A nonce older than twice the skew can only come with a stale time,
 	 * which is refused anyway, so it need not be remembered. */
 	r = hq_store_prepare(db, "DELETE FROM nonces WHERE ts_ms < ?", &del);
 	if (r < 0)
-		return r;
+		goto out;
 	sqlite3_bind_int64(del, 1, now_ms - 2 * skew_ms);
 	r = hq_store_errno(sqlite3_step(del));
 	if (r < 0)
-		return r;
+		goto out;
 	r = hq_store_prepare(db, "INSERT INTO nonces (kid, nonce, ts_ms) VALUES (?, ?, ?)", &ins);
 	if (r < 0)
-		return r;
+		goto out;
 	sqlite3_bind_text(ins, 1, a->kid, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(ins, 2, a->nonce, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(ins, 3, a->ts_ms);
-	return hq_store_errno(sqlite3_step(ins));
+	r = hq_store_errno(sqlite3_step(ins));
+	if (r == 0)
+		r = hq_store_commit(db);
+out:
+	hq_store_rollback(db);
+	return r;
 }
 
 int hq_van_auth(sqlite3 *db, const char *header, const char *method, const char *path,

@@ -571,7 +571,12 @@ int hq_server_start(struct hq_ctx *ctx, const char *listen, struct hq_server **o
 	struct sockaddr_storage ss = {0};
 	socklen_t sslen = 0;
 	const union MHD_DaemonInfo *info;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+	/* A thread per connection: a slow request (a large PDF report) never
+	 * holds up the bytes of other connections, as it would behind a
+	 * shared worker thread. The store pool bounds the work done at once;
+	 * the connection limit bounds the threads. */
+	unsigned flags =
+	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG;
 	int r;
 
 	if (!s)
@@ -586,15 +591,14 @@ int hq_server_start(struct hq_ctx *ctx, const char *listen, struct hq_server **o
 				    N_("cannot use '%s' as HOST:PORT to listen on"), listen);
 		goto fail;
 	}
-	/* Each worker thread may hold one connection while it works, and
-	 * the main thread one more. */
-	r = hq_pool_new(ctx->db_path, ctx->cfg.threads + 1, &s->pool, err);
+	/* Requests wait up to 10 s for one of these, then get 503. */
+	r = hq_pool_new(ctx->db_path, ctx->cfg.threads, &s->pool, err);
 	if (r < 0)
 		goto fail;
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
-	if (MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES)
-		flags |= MHD_USE_EPOLL;
+	if (MHD_is_feature_supported(MHD_FEATURE_POLL) == MHD_YES)
+		flags |= MHD_USE_POLL;
 	if (ctx->cfg.tls_cert) {
 		if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
 			r = retas_error_set(err, -ENOTSUP, "hq.tls",
@@ -610,10 +614,10 @@ int hq_server_start(struct hq_ctx *ctx, const char *listen, struct hq_server **o
 	}
 	s->mhd = MHD_start_daemon(
 	    flags, 0, NULL, NULL, access_handler, s, MHD_OPTION_SOCK_ADDR, &ss,
-	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)ctx->cfg.threads, MHD_OPTION_CONNECTION_TIMEOUT,
-	    (unsigned)ctx->cfg.request_timeout_s, MHD_OPTION_CONNECTION_LIMIT, (unsigned)512,
-	    MHD_OPTION_NOTIFY_COMPLETED, request_completed, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
-	    s, s->tls_cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, s->tls_cert,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)ctx->cfg.request_timeout_s,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)HQ_MAX_CONNECTIONS, MHD_OPTION_NOTIFY_COMPLETED,
+	    request_completed, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
+	    s->tls_cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, s->tls_cert,
 	    MHD_OPTION_HTTPS_MEM_KEY, s->tls_key, MHD_OPTION_END);
 	if (!s->mhd) {
 		r = retas_error_set(err, -EADDRNOTAVAIL, "hq.listen",

@@ -20,6 +20,8 @@
 /* The largest body read and dropped after an early answer; a larger one
  * has its connection closed instead. */
 #define HQ_DRAIN_MAX (32u * 1024 * 1024)
+/* Connections served at once (one thread each); more are refused at accept. */
+#define HQ_MAX_CONNECTIONS 512u
 
 struct hq_server;
 struct hq_tus_req;

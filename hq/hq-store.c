@@ -167,6 +167,12 @@ static const char *const migrations[] = {
     "  printed_by TEXT,"
     "  handed_ms INTEGER,"
     "  handed_by TEXT) WITHOUT ROWID;",
+    /* 6: what reports read of a record, in one covering index. A record's
+     * row holds the sealed record (tens of kB) before these columns, and
+     * reading past it walks its overflow pages: the list of letters read
+     * the whole store (1.2 s for 6400 records, 0.1 s with the index). */
+    "CREATE INDEX records_report ON records(st_nomor, van_id, seq, id, npsn, nik, nama, "
+    "gender, birth, kelas, created_ms, exceptions);",
 };
 
 int hq_store_schema_version(void)
