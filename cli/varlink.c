@@ -148,12 +148,30 @@ static int unreachable(const struct cli_ctx *ctx, int r)
 	return CLI_EXIT_UNREACHABLE;
 }
 
+/* Fills out from a parsed answer (taken). */
+static void reply_fill(json_object *reply, struct cli_reply *out)
+{
+	json_object *v;
+
+	out->msg = reply;
+	out->error = NULL;
+	if (json_object_object_get_ex(reply, "error", &v) &&
+	    json_object_is_type(v, json_type_string))
+		out->error = json_object_get_string(v);
+	if (!json_object_object_get_ex(reply, "parameters", &v) ||
+	    !json_object_is_type(v, json_type_object)) {
+		v = json_object_new_object();
+		json_object_object_add(reply, "parameters", v);
+	}
+	out->params = v;
+}
+
 /* cli_call, handing the connection to *keep when keep is not NULL. */
 static int call_on(struct cli_ctx *ctx, const char *method, json_object *params,
 		   struct cli_reply *out, int *keep)
 {
 	int64_t deadline = retas_time_mono_ms() + CLI_CALL_TIMEOUT_MS;
-	json_object *call = json_object_new_object(), *reply = NULL, *v;
+	json_object *call = json_object_new_object(), *reply = NULL;
 	_cleanup_(closep) int fd = -1;
 	_cleanup_(freep) char *text = NULL;
 	char name[256];
@@ -187,17 +205,7 @@ static int call_on(struct cli_ctx *ctx, const char *method, json_object *params,
 			  ctx->socket_path);
 		return CLI_EXIT_UNREACHABLE;
 	}
-	out->msg = reply;
-	out->error = NULL;
-	if (json_object_object_get_ex(reply, "error", &v) &&
-	    json_object_is_type(v, json_type_string))
-		out->error = json_object_get_string(v);
-	if (!json_object_object_get_ex(reply, "parameters", &v) ||
-	    !json_object_is_type(v, json_type_object)) {
-		v = json_object_new_object();
-		json_object_object_add(reply, "parameters", v);
-	}
-	out->params = v;
+	reply_fill(reply, out);
 	if (keep)
 		*keep = steal_fd(fd);
 	return CLI_EXIT_OK;
@@ -212,24 +220,6 @@ int cli_call_keep(struct cli_ctx *ctx, const char *method, json_object *params,
 		  struct cli_reply *out, int *fd)
 {
 	return call_on(ctx, method, params, out, fd);
-}
-
-/* Fills out from a parsed answer (taken). */
-static void reply_fill(json_object *reply, struct cli_reply *out)
-{
-	json_object *v;
-
-	out->msg = reply;
-	out->error = NULL;
-	if (json_object_object_get_ex(reply, "error", &v) &&
-	    json_object_is_type(v, json_type_string))
-		out->error = json_object_get_string(v);
-	if (!json_object_object_get_ex(reply, "parameters", &v) ||
-	    !json_object_is_type(v, json_type_object)) {
-		v = json_object_new_object();
-		json_object_object_add(reply, "parameters", v);
-	}
-	out->params = v;
 }
 
 int cli_call_stream(struct cli_ctx *ctx, const char *method, json_object *params,
