@@ -147,15 +147,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "no curl at %s: skipped\n", curl_bin);
 		return 77;
 	}
-	sb_link_make(rates_kbit[0]);
+	shaped_link_make(rates_kbit[0]);
 	sb_hq_init(&fx, bin, NULL);
 	test_van_new(&van_e, "MPK-01");
 	test_van_new(&van_c, "MPK-02");
 	test_van_register(&fx, &van_e);
 	test_van_register(&fx, &van_c);
-	sb_ns_enter_hq();
-	sb_hq_start_at(&fx, SB_HQ_ADDR);
-	sb_ns_leave();
+	shaped_link_enter_hq();
+	sb_hq_start_at(&fx, SHAPED_LINK_HQ_ADDR);
+	shaped_link_leave();
 	snprintf(endpoint, sizeof(endpoint), "%s/tus/", fx.base);
 	printf("batch %.1f MB, engine chunks of %d KiB, tbf both ways (burst 16 KiB, 200 ms "
 	       "queue)\n",
@@ -169,15 +169,15 @@ int main(int argc, char **argv)
 		struct sb_result res;
 		int64_t curl_ms;
 
-		sb_link_rate(rates_kbit[i]);
+		shaped_link_rate(rates_kbit[i]);
 		sb_batch_make(&fx, &van_e, bytes, &be);
 		sb_batch_make(&fx, &van_c, bytes, &bc);
-		sb_ns_enter_van();
+		shaped_link_enter_van();
 		sb_engine_upload(endpoint, &van_e, &be, SB_CHUNK, deadline_s, &res);
 		sb_assert_receipt(&fx, &van_e, &be);
 		curl_ms = curl_upload(&fx, curl_bin, &van_c, &bc, deadline_s);
 		sb_assert_receipt(&fx, &van_c, &bc);
-		sb_ns_leave();
+		shaped_link_leave();
 		assert_int_equal(res.stats.body_bytes, be.len);
 		eng_bps[i] = (double)be.len / ((double)res.elapsed_ms / 1000);
 		curl_bps[i] = (double)bc.len / ((double)curl_ms / 1000);

@@ -1,23 +1,14 @@
-/*
- * The sync benchmarks' shared parts (see sync-bench.h). The link is made
- * as tests/sync/test-sync-slowlink.c makes it, with ip(8) and tc(8), and
- * the namespaces are entered per thread with setns(), so every socket the
- * engine or a spawned process opens lives on the van's side of the link.
- */
+/* The sync benchmarks' shared parts (see sync-bench.h). */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <poll.h>
-#include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <spawn.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -35,39 +26,7 @@
 
 extern char **environ;
 
-static char ns_van[32], ns_hq[32];
-static const char *ip_bin, *tc_bin;
-static int orig_ns = -1;
 static struct hq_fx *live_hq[4];
-
-static int run(const char *bin, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int run(const char *bin, const char *fmt, ...)
-{
-	char args[256], cmd[512];
-	va_list ap;
-	int status;
-
-	va_start(ap, fmt);
-	vsnprintf(args, sizeof(args), fmt, ap);
-	va_end(ap);
-	snprintf(cmd, sizeof(cmd), "%s %s >/dev/null 2>&1", bin, args);
-	status = system(cmd);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-static const char *find_tool(const char *name)
-{
-	static char found[2][64];
-	static int n;
-	const char *dirs[] = {"/usr/sbin", "/sbin", "/usr/bin", "/bin"};
-
-	for (size_t i = 0; i < 4; i++) {
-		snprintf(found[n], sizeof(found[n]), "%s/%s", dirs[i], name);
-		if (access(found[n], X_OK) == 0)
-			return found[n++];
-	}
-	return NULL;
-}
 
 size_t sb_batch_bytes(void)
 {
@@ -319,7 +278,7 @@ void sb_assert_receipt(struct hq_fx *fx, const struct test_van *v, const struct 
 	sync_receipt_free(rc);
 }
 
-static void at_exit(void)
+static void stop_live_hq(void)
 {
 	for (size_t i = 0; i < sizeof(live_hq) / sizeof(live_hq[0]); i++) {
 		struct hq_fx *fx = live_hq[i];
@@ -331,141 +290,23 @@ static void at_exit(void)
 			fx->pid = 0;
 		}
 	}
-	if (ns_van[0]) {
-		if (orig_ns >= 0)
-			setns(orig_ns, CLONE_NEWNET);
-		run(ip_bin, "netns del %s", ns_van);
-		run(ip_bin, "netns del %s", ns_hq);
-		ns_van[0] = 0;
-	}
-}
-
-static int shape(const char *verb, unsigned rate_kbit)
-{
-	/* A queue of 200 ms, as a mobile link's buffer; a burst of 16 KiB. */
-	return run(tc_bin, "-n %s qdisc %s dev v0 root tbf rate %ukbit burst 16kb latency 200ms",
-		   ns_van, verb, rate_kbit) ||
-	       run(tc_bin, "-n %s qdisc %s dev v1 root tbf rate %ukbit burst 16kb latency 200ms",
-		   ns_hq, verb, rate_kbit);
-}
-
-void sb_link_make(unsigned rate_kbit)
-{
-	ip_bin = find_tool("ip");
-	tc_bin = find_tool("tc");
-	if (!ip_bin || !tc_bin) {
-		fprintf(stderr, "no ip(8) or tc(8): skipped\n");
-		exit(77);
-	}
-	snprintf(ns_van, sizeof(ns_van), "retas-bvan-%d", (int)getpid());
-	snprintf(ns_hq, sizeof(ns_hq), "retas-bhq-%d", (int)getpid());
-	if (run(ip_bin, "netns add %s", ns_van) != 0) {
-		fprintf(stderr, "cannot create a network namespace: skipped\n");
-		ns_van[0] = 0;
-		exit(77);
-	}
-	atexit(at_exit);
-	if (run(ip_bin, "netns add %s", ns_hq) != 0 ||
-	    run(ip_bin, "-n %s link add v0 type veth peer name v1 netns %s", ns_van, ns_hq) ||
-	    run(ip_bin, "-n %s addr add 10.79.0.1/24 dev v0", ns_van) ||
-	    run(ip_bin, "-n %s addr add " SB_HQ_ADDR "/24 dev v1", ns_hq) ||
-	    run(ip_bin, "-n %s link set v0 up", ns_van) ||
-	    run(ip_bin, "-n %s link set v1 up", ns_hq) ||
-	    run(ip_bin, "-n %s link set lo up", ns_van) ||
-	    run(ip_bin, "-n %s link set lo up", ns_hq) || shape("add", rate_kbit)) {
-		fprintf(stderr, "cannot build the shaped link: skipped\n");
-		exit(77);
-	}
-	orig_ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	assert_true(orig_ns >= 0);
-}
-
-void sb_link_rate(unsigned rate_kbit)
-{
-	assert_int_equal(shape("change", rate_kbit), 0);
-}
-
-static void enter(const char *name)
-{
-	char path[96];
-	int fd;
-
-	snprintf(path, sizeof(path), "/run/netns/%s", name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	assert_true(fd >= 0);
-	assert_int_equal(setns(fd, CLONE_NEWNET), 0);
-	close(fd);
-}
-
-void sb_ns_enter_van(void)
-{
-	enter(ns_van);
-}
-
-void sb_ns_enter_hq(void)
-{
-	enter(ns_hq);
-}
-
-void sb_ns_leave(void)
-{
-	assert_int_equal(setns(orig_ns, CLONE_NEWNET), 0);
-}
-
-const char *sb_ns_van(void)
-{
-	return ns_van;
 }
 
 void sb_hq_start_at(struct hq_fx *fx, const char *host)
 {
-	char listen[64], log[512], line[256], want[96];
-	char *argv[] = {(char *)fx->bin, "--dir", fx->dir, "serve", "--listen", listen, NULL};
-	posix_spawn_file_actions_t fa;
-	int64_t end = retas_time_mono_ms() + 20000;
-	size_t n = 0;
-	int pipefd[2];
+	static bool registered;
 
-	snprintf(listen, sizeof(listen), "%s:0", host);
-	snprintf(log, sizeof(log), "%s/server.log", fx->tmp);
-	assert_int_equal(pipe2(pipefd, O_CLOEXEC), 0);
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
-	posix_spawn_file_actions_addopen(&fa, 2, log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-	assert_int_equal(posix_spawn(&fx->pid, fx->bin, &fa, NULL, argv, environ), 0);
-	posix_spawn_file_actions_destroy(&fa);
-	close(pipefd[1]);
+	hq_fx_start_at(fx, host);
 	for (size_t i = 0; i < sizeof(live_hq) / sizeof(live_hq[0]); i++)
 		if (!live_hq[i] || live_hq[i] == fx) {
 			live_hq[i] = fx;
 			break;
 		}
-	fx->pidfd = (int)syscall(SYS_pidfd_open, fx->pid, 0);
-	assert_true(fx->pidfd >= 0);
-	/* "retas-hq: listening on HOST:PORT (http)" */
-	while (n < sizeof(line) - 1) {
-		struct pollfd p = {.fd = pipefd[0], .events = POLLIN};
-		int64_t left = end - retas_time_mono_ms();
-		ssize_t got;
-
-		if (left <= 0)
-			fail_msg("retas-hq serve printed no readiness line in 20 s (see %s)", log);
-		if (poll(&p, 1, (int)left) <= 0)
-			continue;
-		got = read(pipefd[0], line + n, 1);
-		if (got <= 0)
-			fail_msg("retas-hq serve exited before it was ready (see %s)", log);
-		if (line[n] == '\n')
-			break;
-		n++;
-	}
-	line[n] = 0;
-	close(pipefd[0]);
-	snprintf(want, sizeof(want), "listening on %s:", host);
-	assert_non_null(strstr(line, want));
-	fx->port = (unsigned)strtoul(strstr(line, want) + strlen(want), NULL, 10);
-	assert_true(fx->port > 0 && fx->port < 65536);
-	snprintf(fx->base, sizeof(fx->base), "http://%s:%u", host, fx->port);
+	/* Registered after the link's own handler, so it runs first: the
+	 * servers stop before their namespace goes. */
+	if (!registered)
+		atexit(stop_live_hq);
+	registered = true;
 }
 
 void sb_figures(const char *name, const char *json)

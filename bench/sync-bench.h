@@ -1,11 +1,10 @@
 /*
  * What the sync benchmarks share: a van's batch of a given size sealed with
  * the core library for a real `retas-hq serve`, the sync engine's tus
- * client run to the end of one upload with the van's signed headers, two
- * network namespaces joined by a tbf-shaped veth pair, and the figures file
- * of the reliability table. Built on tests/hq's harness, so a failed
- * precondition ends the program with a message (cmocka's assertions outside
- * a test exit); an atexit handler takes the namespaces down.
+ * client run to the end of one upload with the van's signed headers, and
+ * the figures file of the reliability table. Built on tests/hq's harness
+ * and tests/sync's shaped link, so a failed precondition ends the program
+ * with a message (cmocka's assertions outside a test exit).
  */
 #pragma once
 
@@ -13,14 +12,12 @@
 #include <stdint.h>
 
 #include "hq-harness.h"
+#include "shaped-link.h"
 #include "sync-tus.h"
 
 /* The daemon's default sync.chunk_size (daemon/conf.c), the engine's unit
  * of resending. */
 #define SB_CHUNK (1024 * 1024)
-
-/* Far side of the shaped link. */
-#define SB_HQ_ADDR "10.79.0.2"
 
 struct sb_batch {
 	char path[300]; /* the batch file, in the head-office fixture's directory */
@@ -57,21 +54,8 @@ void sb_engine_upload(const char *endpoint, const struct test_van *v, const stru
  * stored. */
 void sb_assert_receipt(struct hq_fx *fx, const struct test_van *v, const struct sb_batch *b);
 
-/* Two namespaces and the veth pair between them, both ends shaped by tbf
- * at rate_kbit. Exits 77 when namespaces or tc cannot be used. */
-void sb_link_make(unsigned rate_kbit);
-/* Reshapes both ends. */
-void sb_link_rate(unsigned rate_kbit);
-/* Switches the calling thread into the van's or head office's namespace;
- * sb_ns_leave goes back. */
-void sb_ns_enter_van(void);
-void sb_ns_enter_hq(void);
-void sb_ns_leave(void);
-/* The van's namespace name, for ip netns exec. */
-const char *sb_ns_van(void);
-
-/* Starts `retas-hq serve --listen HOST:0` (in the calling thread's
- * namespace) and fills fx's pid, port and base as hq_fx_start does. */
+/* hq_fx_start_at, with the server stopped at exit (before the shaped
+ * link's namespaces go). */
 void sb_hq_start_at(struct hq_fx *fx, const char *host);
 
 /* Writes $RETAS_FIGURES_DIR/<name>.json with json (an object's text) when

@@ -263,16 +263,16 @@ int hq_fx_run_in(struct hq_fx *fx, const char *input, char **out, ...)
 	return r;
 }
 
-void hq_fx_start(struct hq_fx *fx)
+void hq_fx_start_at(struct hq_fx *fx, const char *host)
 {
-	char *argv[] = {(char *)fx->bin, "--dir",	fx->dir, "serve",
-			"--listen",	 "127.0.0.1:0", NULL};
+	char listen[64], log[512], line[256], want[96];
+	char *argv[] = {(char *)fx->bin, "--dir", fx->dir, "serve", "--listen", listen, NULL};
 	posix_spawn_file_actions_t fa;
-	char log[512], line[256];
 	int pipefd[2];
 	size_t n = 0;
 	int64_t end = retas_time_mono_ms() + 20000;
 
+	snprintf(listen, sizeof(listen), "%s:0", host);
 	snprintf(log, sizeof(log), "%s/server.log", fx->tmp);
 	assert_int_equal(pipe2(pipefd, O_CLOEXEC), 0);
 	posix_spawn_file_actions_init(&fa);
@@ -283,7 +283,7 @@ void hq_fx_start(struct hq_fx *fx)
 	close(pipefd[1]);
 	fx->pidfd = (int)syscall(SYS_pidfd_open, fx->pid, 0);
 	assert_true(fx->pidfd >= 0);
-	/* The readiness line: "retas-hq: listening on 127.0.0.1:PORT (http)". */
+	/* The readiness line: "retas-hq: listening on HOST:PORT (http)". */
 	while (n < sizeof(line) - 1) {
 		struct pollfd p = {.fd = pipefd[0], .events = POLLIN};
 		int64_t left = end - retas_time_mono_ms();
@@ -302,14 +302,16 @@ void hq_fx_start(struct hq_fx *fx)
 	}
 	line[n] = 0;
 	close(pipefd[0]);
-	{
-		const char *colon = strrchr(line, ':');
-
-		assert_non_null(strstr(line, "listening on 127.0.0.1:"));
-		fx->port = (unsigned)strtoul(colon + 1, NULL, 10);
-	}
+	snprintf(want, sizeof(want), "listening on %s:", host);
+	assert_non_null(strstr(line, want));
+	fx->port = (unsigned)strtoul(strstr(line, want) + strlen(want), NULL, 10);
 	assert_true(fx->port > 0 && fx->port < 65536);
-	snprintf(fx->base, sizeof(fx->base), "http://127.0.0.1:%u", fx->port);
+	snprintf(fx->base, sizeof(fx->base), "http://%s:%u", host, fx->port);
+}
+
+void hq_fx_start(struct hq_fx *fx)
+{
+	hq_fx_start_at(fx, "127.0.0.1");
 }
 
 void hq_fx_stop(struct hq_fx *fx)

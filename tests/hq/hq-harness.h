@@ -60,6 +60,9 @@ int hq_fx_run_in(struct hq_fx *fx, const char *input, char **out, ...) __attribu
 /* Starts `retas-hq serve --listen 127.0.0.1:0` and waits for its readiness
  * line (20 s deadline). */
 void hq_fx_start(struct hq_fx *fx);
+/* The same, listening on host (an address of the calling thread's network
+ * namespace) instead of 127.0.0.1. */
+void hq_fx_start_at(struct hq_fx *fx, const char *host);
 /* SIGTERM and wait (20 s deadline); asserts a clean exit. */
 void hq_fx_stop(struct hq_fx *fx);
 

@@ -7,23 +7,20 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <netinet/in.h>
-#include <sched.h>
 #include <setjmp.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
 #include "retas-time.h"
+#include "shaped-link.h"
 #include "sync-tus.h"
 #include "tus-server.h"
 
@@ -31,95 +28,10 @@
 #define FILE_LEN (4 * CHUNK)
 #define RATE_BPS 125000 /* 1 Mbit/s */
 
-static char ns_van[32], ns_hq[32];
-static const char *ip_bin, *tc_bin;
-
-static int run(const char *bin, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int run(const char *bin, const char *fmt, ...)
+static int link_setup(void **state)
 {
-	char args[256], cmd[512];
-	va_list ap;
-	int status;
-
-	va_start(ap, fmt);
-	vsnprintf(args, sizeof(args), fmt, ap);
-	va_end(ap);
-	snprintf(cmd, sizeof(cmd), "%s %s >/dev/null 2>&1", bin, args);
-	status = system(cmd);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-static const char *find_tool(const char *name)
-{
-	static char found[2][64];
-	static int n;
-	const char *dirs[] = {"/usr/sbin", "/sbin", "/usr/bin", "/bin"};
-
-	for (size_t i = 0; i < 4; i++) {
-		snprintf(found[n], sizeof(found[n]), "%s/%s", dirs[i], name);
-		if (access(found[n], X_OK) == 0)
-			return found[n++];
-	}
-	return NULL;
-}
-
-static int netns_teardown(void **state)
-{
-	run(ip_bin, "netns del %s", ns_van);
-	run(ip_bin, "netns del %s", ns_hq);
+	shaped_link_make(RATE_BPS * 8 / 1000);
 	return 0;
-}
-
-static int netns_setup(void **state)
-{
-	ip_bin = find_tool("ip");
-	tc_bin = find_tool("tc");
-	if (!ip_bin || !tc_bin) {
-		print_message("no ip(8) or tc(8): skipped\n");
-		exit(77);
-	}
-	snprintf(ns_van, sizeof(ns_van), "retas-van-%d", (int)getpid());
-	snprintf(ns_hq, sizeof(ns_hq), "retas-hq-%d", (int)getpid());
-	if (run(ip_bin, "netns add %s", ns_van) != 0) {
-		print_message("cannot create a network namespace: skipped\n");
-		exit(77);
-	}
-	if (run(ip_bin, "netns add %s", ns_hq) != 0 ||
-	    run(ip_bin, "-n %s link add v0 type veth peer name v1 netns %s", ns_van, ns_hq) ||
-	    run(ip_bin, "-n %s addr add 10.79.0.1/24 dev v0", ns_van) ||
-	    run(ip_bin, "-n %s addr add 10.79.0.2/24 dev v1", ns_hq) ||
-	    run(ip_bin, "-n %s link set v0 up", ns_van) ||
-	    run(ip_bin, "-n %s link set v1 up", ns_hq) ||
-	    run(tc_bin, "-n %s qdisc add dev v0 root tbf rate 1mbit burst 16kb latency 200ms",
-		ns_van) ||
-	    run(tc_bin, "-n %s qdisc add dev v1 root tbf rate 1mbit burst 16kb latency 200ms",
-		ns_hq)) {
-		netns_teardown(state);
-		print_message("cannot build the shaped link: skipped\n");
-		exit(77);
-	}
-	return 0;
-}
-
-/* Switches the calling thread to the named namespace; returns the fd of
- * the one it was in. */
-static int enter_ns(const char *name)
-{
-	char path[96];
-	int orig = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC), fd;
-
-	snprintf(path, sizeof(path), "/run/netns/%s", name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	assert_true(orig >= 0 && fd >= 0);
-	assert_int_equal(setns(fd, CLONE_NEWNET), 0);
-	close(fd);
-	return orig;
-}
-
-static void leave_ns(int orig)
-{
-	assert_int_equal(setns(orig, CLONE_NEWNET), 0);
-	close(orig);
 }
 
 struct run_state {
@@ -202,18 +114,18 @@ static void slowlink_upload_at_link_rate(void **state)
 	char endpoint[64], path[] = "/tmp/test-sync-slowlink-XXXXXX";
 	uint8_t *data = malloc(FILE_LEN);
 	int64_t t0, elapsed;
-	int orig, lfd, fd, one = 1;
+	int lfd, fd, one = 1;
 
 	/* The server listens on the far side of the link. */
-	orig = enter_ns(ns_hq);
+	shaped_link_enter_hq();
 	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	assert_true(lfd >= 0);
 	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	inet_pton(AF_INET, "10.79.0.2", &sa.sin_addr);
+	inet_pton(AF_INET, SHAPED_LINK_HQ_ADDR, &sa.sin_addr);
 	assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	assert_int_equal(listen(lfd, 8), 0);
 	assert_int_equal(getsockname(lfd, (struct sockaddr *)&sa, &salen), 0);
-	leave_ns(orig);
+	shaped_link_leave();
 	server_reset();
 	server_start_fd(lfd);
 
@@ -225,8 +137,9 @@ static void slowlink_upload_at_link_rate(void **state)
 	close(fd);
 
 	/* The van: every socket curl opens is made in its namespace. */
-	orig = enter_ns(ns_van);
-	snprintf(endpoint, sizeof(endpoint), "http://10.79.0.2:%u/files/", ntohs(sa.sin_port));
+	shaped_link_enter_van();
+	snprintf(endpoint, sizeof(endpoint), "http://" SHAPED_LINK_HQ_ADDR ":%u/files/",
+		 ntohs(sa.sin_port));
 	cfg = (struct sync_tus_config){
 	    .http = {.allow_plain_http = true,
 		     .connect_timeout_ms = 5000,
@@ -248,7 +161,7 @@ static void slowlink_upload_at_link_rate(void **state)
 		assert_true(sd_event_run(e, (uint64_t)left * 1000) >= 0);
 	}
 	elapsed = retas_time_mono_ms() - t0;
-	leave_ns(orig);
+	shaped_link_leave();
 
 	if (rs.result != 0)
 		fail_msg("upload failed: %s", rs.err.message);
@@ -283,5 +196,5 @@ int main(void)
 	    cmocka_unit_test(slowlink_upload_at_link_rate),
 	};
 
-	return cmocka_run_group_tests(tests, netns_setup, netns_teardown);
+	return cmocka_run_group_tests(tests, link_setup, NULL);
 }
