@@ -26,7 +26,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "daemon"))
-from harness import RETAS, WAIT, run_ok  # noqa: E402
+from harness import MKLETTER, NIP, PIN, RETAS, WAIT, rfc3339, run_ok  # noqa: E402
 
 HQ = os.environ["RETAS_HQ"]
 VAN = "MPK-01"
@@ -230,6 +230,27 @@ class HqServer:
             missing = [i for i in ids if i not in held]
             assert not missing, f"batch {bid} is in the store without records {missing}"
         return n
+
+
+def van_for_hq(hq, keys, conf, sync, letter_args=()):
+    """Writes the van's configuration for hq (sync auto, plain HTTP, the
+    [sync] keys of `sync` besides), registers the van's key at head office
+    and makes a surat tugas for it. Returns (letter path, seal keypair)."""
+    with open(conf, "w") as f:
+        f.write(f"# written by the test\n[hq]\nsign_key = {hq.sign_pub}\n"
+                "[login]\nidle_timeout = 86400\n"
+                f"[sync]\nurl = {hq.url}\nallow_http = 1\nauto = 1\n{sync}")
+    p = hq.run("van", "register", keys.van_pub, "--id", VAN)
+    if p.returncode != 0:
+        raise AssertionError(f"van register: {p.stderr}")
+    letter = os.path.join(os.path.dirname(hq.dir), "letter.jws")
+    seal = os.path.join(hq.keydir, "seal.key")
+    run_ok([MKLETTER, "--sign-key", os.path.join(hq.keydir, "sign.key"),
+            "--seal-keypair", seal, "--device-key", keys.van_pub, "--van-id", VAN,
+            "--from", rfc3339(-3600), "--until", rfc3339(12 * 3600),
+            "--nomor", "800/041/DUKCAPIL/2026", "--petugas", f"{NIP}:Rina Marlina:{PIN}",
+            *letter_args, "-o", letter])
+    return letter, seal
 
 
 def manifest_record_ids(manifest):

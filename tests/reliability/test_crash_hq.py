@@ -34,8 +34,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from crash_common import (VAN, HqServer, VanStore, audit_ok, cli, compare_with_hq,  # noqa: E402
                           drain, integrity, kills_wanted, last_json, make_rng,
-                          write_figures)
-from harness import MKLETTER, NIP, PIN, RETAS, Daemon, Keys, rfc3339, run_ok  # noqa: E402
+                          van_for_hq, write_figures)
+from harness import NIP, PIN, RETAS, Daemon, Keys, run_ok  # noqa: E402
 
 SEED = os.environ["RETAS_SEED_RECORDS"]
 OPEN_RECORD = os.environ["OPEN_RECORD"]
@@ -66,20 +66,9 @@ class CrashHqBase(unittest.TestCase):
     def setup_van(self):
         self.hq = HqServer(self.tmp, request_timeout=2)
         keys = Keys(self.tmp, self.d)
-        with open(self.d.conf, "w") as f:
-            f.write(f"# written by the test\n[hq]\nsign_key = {self.hq.sign_pub}\n"
-                    "[login]\nidle_timeout = 86400\n"
-                    f"[sync]\nurl = {self.hq.url}\nallow_http = 1\nauto = 1\n"
-                    "backoff_base = 50\nbackoff_cap = 300\nchunk_size = 64\nbatch_size = 1\n")
-        p = self.hq.run("van", "register", keys.van_pub, "--id", VAN)
-        self.assertEqual(p.returncode, 0, p.stderr)
-        letter = os.path.join(self.tmp, "letter.jws")
-        seal = os.path.join(self.hq.keydir, "seal.key")
-        run_ok([MKLETTER, "--sign-key", os.path.join(self.hq.keydir, "sign.key"),
-                "--seal-keypair", seal, "--device-key", keys.van_pub, "--van-id", VAN,
-                "--from", rfc3339(-3600), "--until", rfc3339(12 * 3600),
-                "--nomor", "800/041/DUKCAPIL/2026", "--petugas", f"{NIP}:Rina Marlina:{PIN}",
-                "-o", letter])
+        letter, seal = van_for_hq(self.hq, keys, self.d.conf,
+                                  "backoff_base = 50\nbackoff_cap = 300\nchunk_size = 64\n"
+                                  "batch_size = 1\n")
         self.d.start()
         for args, stdin in ((("assignment", "load", letter), None),
                             (("login", NIP, "--pin-stdin"), PIN + "\n"),

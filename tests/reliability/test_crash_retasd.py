@@ -37,9 +37,9 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from crash_common import (VAN, HqServer, VanStore, audit_ok, cli, compare_with_hq,  # noqa: E402
-                          drain, kills_wanted, make_rng, write_figures)
-from harness import (MKLETTER, NIP, PIN, RETASD, WAIT, Keys, Notify,  # noqa: E402
-                     rfc3339, run_ok)
+                          drain, kills_wanted, make_rng, van_for_hq,
+                          write_figures)
+from harness import NIP, PIN, RETASD, WAIT, Keys, Notify, run_ok  # noqa: E402
 from students import Student, csv_of  # noqa: E402
 
 BED = os.environ["UMOCKDEV_BED"]
@@ -220,20 +220,9 @@ class CrashRetasd(unittest.TestCase):
         self.hq = HqServer(self.tmp, request_timeout=2)
         self.hq.start()
         keys = Keys(self.tmp, self.van)  # writes a first config, makes the device key
-        with open(self.van.conf, "w") as f:
-            f.write(f"# written by the test\n[hq]\nsign_key = {self.hq.sign_pub}\n"
-                    "[login]\nidle_timeout = 86400\n"
-                    f"[sync]\nurl = {self.hq.url}\nallow_http = 1\nauto = 1\n"
-                    "backoff_base = 100\nbackoff_cap = 500\nchunk_size = 64\n")
-        p = self.hq.run("van", "register", keys.van_pub, "--id", VAN)
-        self.assertEqual(p.returncode, 0, p.stderr)
-        letter = os.path.join(self.tmp, "letter.jws")
-        seal = os.path.join(self.hq.keydir, "seal.key")
-        run_ok([MKLETTER, "--sign-key", os.path.join(self.hq.keydir, "sign.key"),
-                "--seal-keypair", seal, "--device-key", keys.van_pub, "--van-id", VAN,
-                "--from", rfc3339(-3600), "--until", rfc3339(12 * 3600),
-                "--nomor", "800/041/DUKCAPIL/2026", "--petugas", f"{NIP}:Rina Marlina:{PIN}",
-                "--jari", JARI, "-o", letter])
+        letter, seal = van_for_hq(self.hq, keys, self.van.conf,
+                                  "backoff_base = 100\nbackoff_cap = 500\nchunk_size = 64\n",
+                                  ("--jari", JARI))
         students = [Student(f"Siswa Uji {i}", "LP"[i % 2], 17, i) for i in range(1, n_students + 1)]
         self.van.spawn()
         self.van.ready()
