@@ -56,7 +56,7 @@ bench: build
 
 # The long forms of the fault harnesses (tests/reliability) and the fuzz
 # targets, then the table of their figures; UPDATE_README=1 puts it in
-# README.md. Not part of check: it takes about an hour.
+# README.md. Not part of check: it takes about half an hour.
 RELIABILITY_FUZZ_SECONDS ?= 60
 reliability: build
 	./tests/reliability/run-reliability $(BUILD) $(FUZZ_BUILD) $(RELIABILITY_FUZZ_SECONDS) $(if $(UPDATE_README),--readme)
