@@ -16,7 +16,7 @@
  * renderer or an fsync, so other connections are answered meanwhile.
  *
  * Receipt {nik} renders the receipt of a student's current record again,
- * on the worker from a copy of what the store holds.
+ * on the document worker from a copy of what the store holds.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -698,7 +698,7 @@ static int receipt(struct rd_call *call)
 		free(j);
 		return r;
 	}
-	r = rd_worker_submit(d->worker, receipt_work, receipt_done, j);
+	r = rd_worker_submit(d->doc_worker, receipt_work, receipt_done, j);
 	if (r == -EAGAIN) {
 		/* A full queue: render here rather than refuse a read. */
 		receipt_done(receipt_work(j), j);

@@ -24,6 +24,7 @@
 
 #define RD_INTERFACE "id.go.jambikota.dukcapil.retas"
 #define RD_MAX_PIN_CHECKS 16 /* queued on the worker; more are login.queue-full */
+#define RD_MAX_DOC_JOBS 8     /* queued on the document worker; more run on the loop */
 #define RD_MAX_LOCKOUTS 32    /* NIPs whose lockout this process measures */
 
 /* A lockout as this process measures it: the stored wall-clock end it
@@ -52,6 +53,9 @@ struct rd_daemon {
 	struct retas_regions *regions; /* NULL when the data file is missing */
 	struct rd_varlink *varlink;
 	struct rd_worker *worker;
+	/* Reports and receipts are rendered and written on a thread of their
+	 * own, so a long render never holds up a PIN check or a commit. */
+	struct rd_worker *doc_worker;
 	sd_event_source *idle_timer;
 	int lock_fd;
 

@@ -242,6 +242,8 @@ static int setup(struct rd_daemon *d)
 	if (r < 0)
 		goto fail;
 	r = rd_worker_new(d->event, RD_MAX_PIN_CHECKS, &d->worker);
+	if (r >= 0)
+		r = rd_worker_new(d->event, RD_MAX_DOC_JOBS, &d->doc_worker);
 	if (r < 0)
 		goto fail;
 	r = rd_state_load(d);
@@ -267,9 +269,10 @@ fail:
 
 static void teardown(struct rd_daemon *d)
 {
-	/* The worker goes first: a PIN check that finishes now still writes
+	/* The workers go first: a PIN check that finishes now still writes
 	 * its result to the store, and may still answer its caller. */
 	rd_worker_free(d->worker);
+	rd_worker_free(d->doc_worker);
 	/* A capture still running is stopped while its caller can be told. */
 	rd_enrolment_free(d->enrol);
 	d->enrol = NULL;

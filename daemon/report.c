@@ -9,8 +9,8 @@
  * SESSION.jws signed by the device key, .pdf and .csv); Report {format}
  * answers the current draft at any time. The model is built on the loop,
  * which owns the store; signing, rendering and the file writes run on the
- * worker, so a session of a thousand students does not stall every other
- * connection while its PDF is drawn.
+ * document worker, so a session of a thousand students stalls neither
+ * another connection nor a PIN check or a commit while its PDF is drawn.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -274,13 +274,13 @@ int rd_report_write(struct rd_daemon *d, const char *name, rd_report_done_fn don
 	snprintf(j->name, sizeof(j->name), "%s", name);
 	j->done = done;
 	j->userdata = userdata;
-	r = rd_worker_submit(d->worker, report_write_work, report_write_done, j);
+	r = rd_worker_submit(d->doc_worker, report_write_work, report_write_done, j);
 	/* A full queue must not lose the report: write it here then. */
 	if (r == -EAGAIN)
 		report_write_done(report_write_work(j), j);
 	else if (r < 0) {
 		report_job_free(j);
-		return retas_error_set(err, r, "report.write", "the worker cannot take the report");
+		return retas_error_set(err, r, "report.write", "the document worker cannot take the report");
 	}
 	return 0;
 }
@@ -364,7 +364,7 @@ static int report(struct rd_call *call)
 		report_done(r, j);
 		return 0;
 	}
-	r = rd_worker_submit(d->worker, report_work, report_done, j);
+	r = rd_worker_submit(d->doc_worker, report_work, report_done, j);
 	if (r == -EAGAIN) {
 		report_done(report_work(j), j);
 		return 0;

@@ -1,6 +1,7 @@
 /*
- * A worker thread for work that would block the event loop (argon2id PIN
- * checks now; device captures later use threads of their own). Jobs run
+ * A worker thread for work that would block the event loop: retasd has one
+ * for PIN checks, device checks and sealing, and one for documents (reports
+ * and receipts); the cameras have threads of their own. Jobs run
  * one at a time in submission order; each job's result is handed back on
  * the loop through an eventfd, where its done callback runs.
  */

@@ -2,13 +2,14 @@
 """The event loop never blocks on a report: while the draft report of a
 big session is rendered and written (CloseSession), and while a receipt
 or a Report is rendered, another connection's Status is answered at once.
-The render time is measured in the same run (Report {format: pdf} renders
-the same PDF), so the deadline on Status means something."""
+Nor does a PIN check wait for a render: documents have a worker thread of
+their own. The render time is measured in the same run (Report {format:
+pdf} renders the same PDF), so the deadlines mean something."""
 import datetime
 import os
 import time
 
-from harness import DaemonTest, main
+from harness import NIP, PIN, DaemonTest, main
 
 # Enough students that the PDF takes a good while to draw, and few enough
 # that the signed draft stays under the JWS size limit (about 2400).
@@ -30,30 +31,36 @@ def big_class(n):
 
 
 class ReportLoop(DaemonTest):
-    def ready(self):
+    def ready(self, n=N_STUDENTS):
         self.d.start()
         letter = self.keys.letter("st.jws")
         self.assertCli(self.d.cli("assignment", "load", letter), 0)
         self.assertCli(self.login(), 0)
-        r = self.d.call("ImportStudents", {"csv": big_class(N_STUDENTS)})
+        r = self.d.call("ImportStudents", {"csv": big_class(n)})
         self.assertNotIn("error", r, r)
-        self.assertEqual(r["parameters"]["imported"], N_STUDENTS, r)
+        self.assertEqual(r["parameters"]["imported"], n, r)
         self.assertCli(self.d.cli("session", "open"), 0)
 
-    def status_while(self, method, params):
-        """Sends method on one connection and Status on another right
-        after; returns (seconds Status took, seconds method took, the
-        method's reply). Status must come back first."""
+    def status_while(self, method, params, quick_method="Status", quick_params=None):
+        """Sends method on one connection and quick_method on another right
+        after; returns (seconds the quick one took, seconds method took, the
+        method's reply)."""
         with self.d.connect() as slow, self.d.connect() as quick:
             t0 = time.monotonic()
             slow.send(method, params)
-            quick.send("Status")
+            quick.send(quick_method, quick_params)
             st = quick.recv()
             t_status = time.monotonic() - t0
             self.assertNotIn("error", st, st)
             reply = slow.recv()
             t_slow = time.monotonic() - t0
         return t_status, t_slow, reply
+
+    def timed(self, method, params=None):
+        t0 = time.monotonic()
+        r = self.d.call(method, params)
+        self.assertNotIn("error", r, r)
+        return time.monotonic() - t0
 
     def test_daemon_status_answers_while_report_renders(self):
         self.ready()
@@ -81,6 +88,23 @@ class ReportLoop(DaemonTest):
             self.assertGreater(os.path.getsize(base + ext), 0, ext)
         self.assertIn(f"draft report laporan/{r['parameters']['session']['id']} written",
                       self.d.read_log())
+
+    def test_daemon_pin_check_does_not_wait_for_a_render(self):
+        # The session is not closed here, so it may be bigger than a
+        # signed draft allows: the render then dwarfs the PIN check.
+        self.ready(4 * N_STUDENTS)
+        login = {"nip": NIP, "pin": PIN}
+        self.timed("Report", {"format": "pdf"})
+        render = self.timed("Report", {"format": "pdf"})
+        pin = min(self.timed("Login", login) for _ in range(3))
+        self.assertGreater(render, 0.1, "the session is too small to show a queued PIN check")
+        # Behind the render on one worker, the PIN check would take the
+        # render's time and its own.
+        t_login, t_report, r = self.status_while("Report", {"format": "pdf"}, "Login", login)
+        self.assertNotIn("error", r, r)
+        print(f"render {render:.3f} s, PIN check {pin:.3f} s; "
+              f"Login during Report {t_login:.3f} s of {t_report:.3f} s")
+        self.assertLess(t_login, pin + render / 2)
 
 
 if __name__ == "__main__":
