@@ -507,9 +507,10 @@ static void commit_done(int result, void *arg)
 	j->answer = answer;
 	memcpy(j->record_id, record_id, sizeof(j->record_id));
 	snprintf(j->dir, sizeof(j->dir), "%s/receipts", d->config->state_dir);
-	/* The record is stored; its receipt is written on the worker, and
-	 * when the queue is full here, since the record must not lose it. */
-	if (rd_worker_submit(d->worker, receipts_write_work, receipts_write_done, j) < 0)
+	/* The record is stored; its receipt is written on the worker, past
+	 * the queue's limit (one per commit, and one commit at a time), and
+	 * here only when even that fails, since the record must not lose it. */
+	if (rd_worker_submit_always(d->worker, receipts_write_work, receipts_write_done, j) < 0)
 		receipts_write_done(receipts_write_work(j), j);
 	return;
 out:
@@ -699,14 +700,12 @@ static int receipt(struct rd_call *call)
 		return r;
 	}
 	r = rd_worker_submit(d->doc_worker, receipt_work, receipt_done, j);
-	if (r == -EAGAIN) {
-		/* A full queue: render here rather than refuse a read. */
-		receipt_done(receipt_work(j), j);
-		return 0;
-	}
 	if (r < 0) {
 		receipt_doc_clear(&j->doc);
 		free(j);
+		/* Rendering here would stop the loop for as long as it takes. */
+		if (r == -EAGAIN)
+			return rd_api_refuse(call, NULL, "document.queue-full", RD_NO_ARGS);
 		return r;
 	}
 	return RD_CALL_PENDING;

@@ -24,7 +24,7 @@
 
 #define RD_INTERFACE "id.go.jambikota.dukcapil.retas"
 #define RD_MAX_PIN_CHECKS 16 /* queued on the worker; more are login.queue-full */
-#define RD_MAX_DOC_JOBS 8     /* queued on the document worker; more run on the loop */
+#define RD_MAX_DOC_JOBS 8     /* queued on the document worker; more: document.queue-full */
 #define RD_MAX_LOCKOUTS 32    /* NIPs whose lockout this process measures */
 
 /* A lockout as this process measures it: the stored wall-clock end it

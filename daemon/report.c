@@ -274,11 +274,10 @@ int rd_report_write(struct rd_daemon *d, const char *name, rd_report_done_fn don
 	snprintf(j->name, sizeof(j->name), "%s", name);
 	j->done = done;
 	j->userdata = userdata;
-	r = rd_worker_submit(d->doc_worker, report_write_work, report_write_done, j);
-	/* A full queue must not lose the report: write it here then. */
-	if (r == -EAGAIN)
-		report_write_done(report_write_work(j), j);
-	else if (r < 0) {
+	/* Past the queue's limit: the draft must not be lost, and there is
+	 * one per closed session. */
+	r = rd_worker_submit_always(d->doc_worker, report_write_work, report_write_done, j);
+	if (r < 0) {
 		report_job_free(j);
 		return retas_error_set(err, r, "report.write", "the document worker cannot take the report");
 	}
@@ -365,13 +364,12 @@ static int report(struct rd_call *call)
 		return 0;
 	}
 	r = rd_worker_submit(d->doc_worker, report_work, report_done, j);
-	if (r == -EAGAIN) {
-		report_done(report_work(j), j);
-		return 0;
-	}
 	if (r < 0) {
 		retas_report_free(j->rep);
 		free(j);
+		/* Rendering here would stop the loop for as long as the PDF takes. */
+		if (r == -EAGAIN)
+			return rd_api_refuse(call, NULL, "document.queue-full", RD_NO_ARGS);
 		return r;
 	}
 	return RD_CALL_PENDING;

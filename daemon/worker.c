@@ -172,10 +172,15 @@ void rd_worker_free(struct rd_worker *w)
 
 int rd_worker_submit(struct rd_worker *w, rd_work_fn work, rd_done_fn done, void *arg)
 {
-	struct job *j;
-
 	if (w->queued >= w->max_queued)
 		return -EAGAIN;
+	return rd_worker_submit_always(w, work, done, arg);
+}
+
+int rd_worker_submit_always(struct rd_worker *w, rd_work_fn work, rd_done_fn done, void *arg)
+{
+	struct job *j;
+
 	j = calloc(1, sizeof(*j));
 	if (!j)
 		return -ENOMEM;

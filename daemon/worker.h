@@ -24,3 +24,6 @@ void rd_worker_free(struct rd_worker *w);
 
 /* Queues a job; -EAGAIN when max_queued jobs wait already. */
 int rd_worker_submit(struct rd_worker *w, rd_work_fn work, rd_done_fn done, void *arg);
+/* Queues a job past max_queued: for work that must not be lost (what was
+ * stored already must reach the disk) and is bounded by its callers. */
+int rd_worker_submit_always(struct rd_worker *w, rd_work_fn work, rd_done_fn done, void *arg);

@@ -54,6 +54,8 @@ static const struct reason reasons[] = {
     {"login.wrong-pin-locked",
      N_("Wrong PIN for NIP {nip}. Too many wrong PINs: the NIP is locked until {until}.")},
     {"login.queue-full", N_("Too many PIN checks are waiting; try again in a moment.")},
+    {"document.queue-full",
+     N_("Too many reports and receipts are being prepared; try again in a moment.")},
     {"login.required", N_("No officer is logged in; log in with 'retas login NIP' first.")},
     {"login.idle", N_("The login ended after {minutes} minutes without activity; log in again.")},
     {"login.other-user",

@@ -46,6 +46,7 @@ static void reason_every_daemon_reason_has_a_sentence(void **state)
 	    "login.wrong-pin",
 	    "login.wrong-pin-locked",
 	    "login.queue-full",
+	    "document.queue-full",
 	    "login.required",
 	    "login.idle",
 	    "login.other-user",

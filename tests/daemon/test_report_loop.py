@@ -5,6 +5,8 @@ or a Report is rendered, another connection's Status is answered at once.
 Nor does a PIN check wait for a render: documents have a worker thread of
 their own. The render time is measured in the same run (Report {format:
 pdf} renders the same PDF), so the deadlines mean something."""
+import base64
+import contextlib
 import datetime
 import os
 import time
@@ -105,6 +107,31 @@ class ReportLoop(DaemonTest):
         print(f"render {render:.3f} s, PIN check {pin:.3f} s; "
               f"Login during Report {t_login:.3f} s of {t_report:.3f} s")
         self.assertLess(t_login, pin + render / 2)
+
+    def test_daemon_report_storm_is_refused_not_rendered_on_the_loop(self):
+        self.ready()
+        # The model is built on the loop in a fraction of a render's time,
+        # so many callers at once fill the document queue (8 waiting).
+        n = 24
+        with contextlib.ExitStack() as stack:
+            conns = [stack.enter_context(self.d.connect()) for _ in range(n)]
+            for c in conns:
+                c.send("Report", {"format": "pdf"})
+            replies = [c.recv() for c in conns]
+        refused = [r for r in replies if "error" in r]
+        done = [r for r in replies if "error" not in r]
+        for r in refused:
+            self.assertEqual(r["parameters"]["reason"], "document.queue-full", r)
+            self.assertEqual(r["parameters"]["message"], "Too many reports and receipts are "
+                             "being prepared; try again in a moment.")
+        for r in done:
+            pdf = base64.urlsafe_b64decode(r["parameters"]["data"] + "==")
+            self.assertEqual(pdf[:5], b"%PDF-")
+        print(f"{n} Reports at once: {len(done)} rendered, {len(refused)} refused")
+        self.assertGreaterEqual(len(done), 8)
+        self.assertGreaterEqual(len(refused), 1)
+        # The queue drains: the next caller is served.
+        self.assertNotIn("error", self.d.call("Report", {"format": "pdf"}))
 
 
 if __name__ == "__main__":
