@@ -45,11 +45,10 @@ static const unsigned rates_kbit[] = {1000, 8000};
 static int64_t curl_upload(struct hq_fx *fx, const char *curl_bin, const struct test_van *v,
 			   const struct sb_batch *b, int deadline_s)
 {
-	char lenh[64], sumh[128], b64[64], url[256], maxt[16], out[256] = {0};
-	char *auth, *loc, *pauth;
+	char sumh[128], b64[64], url[256], maxt[16], out[256] = {0};
+	char *loc, *pauth;
 	uint8_t sha[32];
 	size_t n = 0;
-	struct http_resp r;
 	posix_spawn_file_actions_t fa;
 	int pipefd[2], status;
 	uint8_t *data;
@@ -62,19 +61,10 @@ static int64_t curl_upload(struct hq_fx *fx, const char *curl_bin, const struct 
 	free(data);
 	sodium_bin2base64(b64, sizeof(b64), sha, 32, sodium_base64_VARIANT_ORIGINAL);
 	snprintf(sumh, sizeof(sumh), "Upload-Checksum: sha256 %s", b64);
-	snprintf(lenh, sizeof(lenh), "Upload-Length: %zu", b->len);
 	snprintf(maxt, sizeof(maxt), "%d", deadline_s);
 
 	t0 = retas_time_mono_ms();
-	auth = test_van_auth(v, "POST", "/tus/", 0);
-	http_do(fx, "POST", "/tus/",
-		(const char *const[]){"Tus-Resumable: 1.0.0", lenh, auth, NULL}, NULL, 0, &r);
-	free(auth);
-	if (r.status != 201)
-		fail_msg("POST /tus/: %ld %s", r.status, r.body);
-	loc = http_header(&r, "Location");
-	assert_non_null(loc);
-	http_resp_clear(&r);
+	loc = tus_create(fx, v, b->len);
 	snprintf(url, sizeof(url), "%s%s", fx->base, loc);
 	pauth = test_van_auth(v, "PATCH", loc, 0);
 	{

@@ -454,17 +454,17 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *user)
 	return n;
 }
 
-void http_do(struct hq_fx *fx, const char *method, const char *path, const char *const *headers,
-	     const void *body, size_t len, struct http_resp *out)
+int http_do_on(CURL *c, const char *base, const char *method, const char *path,
+	       const char *const *headers, const void *body, size_t len, long timeout_s,
+	       struct http_resp *out)
 {
-	CURL *c = curl_easy_init();
 	struct curl_slist *hl = NULL;
 	struct buf b = {0}, h = {0};
 	char url[1024];
 	CURLcode rc;
 
-	assert_non_null(c);
-	snprintf(url, sizeof(url), "%s%s", fx->base, path);
+	curl_easy_reset(c);
+	snprintf(url, sizeof(url), "%s%s", base, path);
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
 	if (streq(method, "HEAD"))
@@ -482,16 +482,30 @@ void http_do(struct hq_fx *fx, const char *method, const char *path, const char 
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_write);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, &h);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, timeout_s);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	rc = curl_easy_perform(c);
-	if (rc != CURLE_OK)
-		fail_msg("%s %s: %s", method, path, curl_easy_strerror(rc));
+	curl_slist_free_all(hl);
 	memset(out, 0, sizeof(*out));
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
 	out->body = b.data ? b.data : strdup("");
 	out->len = b.len;
 	out->headers = h.data ? h.data : strdup("");
-	curl_slist_free_all(hl);
+	if (rc != CURLE_OK) {
+		out->status = -(long)rc;
+		return -1;
+	}
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
+	return 0;
+}
+
+void http_do(struct hq_fx *fx, const char *method, const char *path, const char *const *headers,
+	     const void *body, size_t len, struct http_resp *out)
+{
+	CURL *c = curl_easy_init();
+
+	assert_non_null(c);
+	if (http_do_on(c, fx->base, method, path, headers, body, len, 60L, out) < 0)
+		fail_msg("%s %s: %s", method, path, curl_easy_strerror((CURLcode)-out->status));
 	curl_easy_cleanup(c);
 }
 
@@ -547,17 +561,12 @@ void http_assert_error(const struct http_resp *r, long status, const char *reaso
 	json_object_put(o);
 }
 
-long tus_upload(struct hq_fx *fx, const struct test_van *v, const uint8_t *batch, size_t len,
-		char **upload)
+char *tus_create(struct hq_fx *fx, const struct test_van *v, size_t len)
 {
 	struct http_resp r;
-	char lenh[64], sumh[128], *auth, *loc;
-	uint8_t sha[32];
-	char b64[64];
-	long status;
+	char lenh[64], *auth = test_van_auth(v, "POST", "/tus/", 0), *loc;
 
 	snprintf(lenh, sizeof(lenh), "Upload-Length: %zu", len);
-	auth = test_van_auth(v, "POST", "/tus/", 0);
 	http_do(fx, "POST", "/tus/",
 		(const char *const[]){"Tus-Resumable: 1.0.0", lenh, auth, NULL}, NULL, 0, &r);
 	free(auth);
@@ -566,7 +575,19 @@ long tus_upload(struct hq_fx *fx, const struct test_van *v, const uint8_t *batch
 	loc = http_header(&r, "Location");
 	assert_non_null(loc);
 	http_resp_clear(&r);
+	return loc;
+}
 
+long tus_upload(struct hq_fx *fx, const struct test_van *v, const uint8_t *batch, size_t len,
+		char **upload)
+{
+	struct http_resp r;
+	char sumh[128], *auth, *loc;
+	uint8_t sha[32];
+	char b64[64];
+	long status;
+
+	loc = tus_create(fx, v, len);
 	crypto_hash_sha256(sha, batch, len);
 	sodium_bin2base64(b64, sizeof(b64), sha, 32, sodium_base64_VARIANT_ORIGINAL);
 	snprintf(sumh, sizeof(sumh), "Upload-Checksum: sha256 %s", b64);

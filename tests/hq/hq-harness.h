@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <curl/curl.h>
 #include <json-c/json.h>
 
 struct hq_fx {
@@ -92,6 +93,12 @@ void test_van_batch(const struct test_van *v, const char *st_nomor, uint8_t *con
  * "Name: value" lines (may be NULL). body may be NULL. */
 void http_do(struct hq_fx *fx, const char *method, const char *path, const char *const *headers,
 	     const void *body, size_t len, struct http_resp *out);
+/* The same on the caller's handle c (reset first) to base, asserting
+ * nothing, so threads may use it: 0, or -1 with out->status the negated
+ * CURLcode. out is filled (and must be cleared) either way. */
+int http_do_on(CURL *c, const char *base, const char *method, const char *path,
+	       const char *const *headers, const void *body, size_t len, long timeout_s,
+	       struct http_resp *out);
 void http_resp_clear(struct http_resp *r);
 /* The value of a response header (case-insensitive), a new string, or NULL. */
 char *http_header(const struct http_resp *r, const char *name);
@@ -100,6 +107,9 @@ json_object *http_json(const struct http_resp *r);
 /* The body's "error" member, asserting a JSON error body. */
 void http_assert_error(const struct http_resp *r, long status, const char *reason);
 
+/* POST /tus/ as van v for len bytes (asserting 201); returns the upload
+ * path, a new string. */
+char *tus_create(struct hq_fx *fx, const struct test_van *v, size_t len);
 /* Uploads a whole batch over tus as van v: POST, one PATCH with its
  * checksum. Returns the final PATCH's status; *upload (may be NULL)
  * receives the upload path. */

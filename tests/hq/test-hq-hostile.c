@@ -115,21 +115,6 @@ static char *auth_as(const uint8_t pk[32], const uint8_t sk[64], const char *met
 	return line;
 }
 
-static char *create(const struct test_van *v, size_t len)
-{
-	struct http_resp r;
-	char lenh[64], *auth = test_van_auth(v, "POST", "/tus/", 0), *loc;
-
-	snprintf(lenh, sizeof(lenh), "Upload-Length: %zu", len);
-	http_do(&fx, "POST", "/tus/", (const char *const[]){TUS, lenh, auth, NULL}, NULL, 0, &r);
-	free(auth);
-	assert_int_equal(r.status, 201);
-	loc = http_header(&r, "Location");
-	assert_non_null(loc);
-	http_resp_clear(&r);
-	return loc;
-}
-
 static void patch_with(const char *auth, const char *loc, uint64_t offset, const void *data,
 		       size_t len, struct http_resp *r)
 {
@@ -169,7 +154,8 @@ static void upload_expect(const struct test_van *uploader, const uint8_t *batch,
 			  long status, const char *reason)
 {
 	struct http_resp r;
-	char *loc = create(uploader, len), *auth = test_van_auth(uploader, "PATCH", loc, 0);
+	char *loc = tus_create(&fx, uploader, len),
+	     *auth = test_van_auth(uploader, "PATCH", loc, 0);
 	char *rejected;
 
 	patch_with(auth, loc, 0, batch, len, &r);
@@ -205,7 +191,7 @@ static void hostile_forged_request_401_nothing_kept(void **state)
 	test_van_new(&van, "HOS-01");
 	test_van_register(&fx, &van);
 	test_van_new(&stranger, "HOS-01");
-	loc = create(&van, 10);
+	loc = tus_create(&fx, &van, 10);
 	snapshot(&before);
 
 	/* An unregistered key creating an upload and writing into one. */
@@ -274,7 +260,7 @@ static void hostile_replayed_request_401(void **state)
 	(void)state;
 	test_van_new(&van, "HOS-03");
 	test_van_register(&fx, &van);
-	loc = create(&van, 20);
+	loc = tus_create(&fx, &van, 20);
 	auth = test_van_auth(&van, "PATCH", loc, 0);
 	patch_with(auth, loc, 0, "0123456789", 10, &r);
 	assert_int_equal(r.status, 204);
@@ -360,7 +346,7 @@ static void hostile_cross_van_upload_404(void **state)
 	test_van_new(&b, "HOS-06");
 	test_van_register(&fx, &a);
 	test_van_register(&fx, &b);
-	loc = create(&b, 10);
+	loc = tus_create(&fx, &b, 10);
 	/* A's own, valid signatures on B's upload: no such upload for A. */
 	auth = test_van_auth(&a, "PATCH", loc, 0);
 	patch_with(auth, loc, 0, "0123456789", 10, &r);

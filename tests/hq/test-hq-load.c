@@ -113,91 +113,6 @@ static void note_error(struct shared *sh, const char *fmt, ...)
 	pthread_mutex_unlock(&sh->lock);
 }
 
-struct resp {
-	long status;
-	char *body;
-	size_t len;
-	char *headers;
-	size_t hlen;
-};
-
-struct sink {
-	char *data;
-	size_t len;
-};
-
-static size_t on_data(char *ptr, size_t size, size_t nmemb, void *user)
-{
-	struct sink *b = user;
-	size_t n = size * nmemb;
-	char *nb = realloc(b->data, b->len + n + 1);
-
-	if (!nb)
-		return 0;
-	memcpy(nb + b->len, ptr, n);
-	b->len += n;
-	nb[b->len] = 0;
-	b->data = nb;
-	return n;
-}
-
-static void resp_clear(struct resp *r)
-{
-	free(r->body);
-	free(r->headers);
-	memset(r, 0, sizeof(*r));
-}
-
-/* One request on the thread's own handle; 0, or a curl error (-1). */
-static int req(CURL *c, const struct hq_fx *fx, const char *method, const char *path,
-	       const char *const *headers, const void *body, size_t len, struct resp *out)
-{
-	struct curl_slist *hl = NULL;
-	struct sink b = {0}, h = {0};
-	char url[512];
-	CURLcode rc;
-
-	curl_easy_reset(c);
-	snprintf(url, sizeof(url), "%s%s", fx->base, path);
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-	for (size_t i = 0; headers && headers[i]; i++)
-		hl = curl_slist_append(hl, headers[i]);
-	hl = curl_slist_append(hl, "Expect:");
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
-	if (body || streq(method, "POST") || streq(method, "PATCH")) {
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body ? body : "");
-		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-	}
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_data);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, &h);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, REQUEST_TIMEOUT_S);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	rc = curl_easy_perform(c);
-	curl_slist_free_all(hl);
-	memset(out, 0, sizeof(*out));
-	out->body = b.data;
-	out->len = b.len;
-	out->headers = h.data;
-	out->hlen = h.len;
-	if (rc != CURLE_OK) {
-		resp_clear(out);
-		out->status = -(long)rc;
-		return -1;
-	}
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
-	return 0;
-}
-
-static char *resp_header(const struct resp *r, const char *name)
-{
-	struct http_resp hr = {.headers = r->headers};
-
-	return http_header(&hr, name);
-}
-
 static char *auth_line(const struct test_van *v, const char *method, const char *path)
 {
 	uint8_t nonce[SYNC_AUTH_NONCE_LEN];
@@ -226,13 +141,14 @@ static int upload_once(CURL *c, struct shared *sh, const struct test_van *v, con
 {
 	char lenh[64], sumh[128], b64[64], *auth, *loc = NULL, *got = NULL;
 	uint8_t sha[32];
-	struct resp r;
+	struct http_resp r;
 	int ret = -1;
 
 	snprintf(lenh, sizeof(lenh), "Upload-Length: %zu", b->len);
 	auth = auth_line(v, "POST", "/tus/");
-	if (req(c, sh->fx, "POST", "/tus/",
-		(const char *const[]){"Tus-Resumable: 1.0.0", lenh, auth, NULL}, NULL, 0, &r) < 0) {
+	if (http_do_on(c, sh->fx->base, "POST", "/tus/",
+		       (const char *const[]){"Tus-Resumable: 1.0.0", lenh, auth, NULL}, NULL, 0,
+		       REQUEST_TIMEOUT_S, &r) < 0) {
 		note_error(sh, "%s: POST /tus/: curl error %ld", v->id, -r.status);
 		goto out;
 	}
@@ -242,20 +158,21 @@ static int upload_once(CURL *c, struct shared *sh, const struct test_van *v, con
 		ret = 0;
 		goto out;
 	}
-	loc = r.status == 201 ? resp_header(&r, "Location") : NULL;
+	loc = r.status == 201 ? http_header(&r, "Location") : NULL;
 	if (!loc) {
 		note_error(sh, "%s: POST /tus/: %ld %s", v->id, r.status, r.body ? r.body : "");
 		goto out;
 	}
-	resp_clear(&r);
+	http_resp_clear(&r);
 	crypto_hash_sha256(sha, b->data, b->len);
 	sodium_bin2base64(b64, sizeof(b64), sha, 32, sodium_base64_VARIANT_ORIGINAL);
 	snprintf(sumh, sizeof(sumh), "Upload-Checksum: sha256 %s", b64);
 	auth = auth_line(v, "PATCH", loc);
-	if (req(c, sh->fx, "PATCH", loc,
-		(const char *const[]){"Tus-Resumable: 1.0.0", "Upload-Offset: 0", sumh,
-				      "Content-Type: application/offset+octet-stream", auth, NULL},
-		b->data, b->len, &r) < 0) {
+	if (http_do_on(c, sh->fx->base, "PATCH", loc,
+		       (const char *const[]){"Tus-Resumable: 1.0.0", "Upload-Offset: 0", sumh,
+					     "Content-Type: application/offset+octet-stream", auth,
+					     NULL},
+		       b->data, b->len, REQUEST_TIMEOUT_S, &r) < 0) {
 		note_error(sh, "%s: PATCH %s: curl error %ld", v->id, loc, -r.status);
 		goto out;
 	}
@@ -263,7 +180,7 @@ static int upload_once(CURL *c, struct shared *sh, const struct test_van *v, con
 		ret = 0;
 		goto out;
 	}
-	got = resp_header(&r, "Retas-Batch");
+	got = http_header(&r, "Retas-Batch");
 	if (r.status != 204 || !got || !streq(got, b->id)) {
 		note_error(sh, "%s: PATCH %s: %ld batch %s %s", v->id, loc, r.status,
 			   got ? got : "-", r.body ? r.body : "");
@@ -271,7 +188,7 @@ static int upload_once(CURL *c, struct shared *sh, const struct test_van *v, con
 	}
 	ret = 1;
 out:
-	resp_clear(&r);
+	http_resp_clear(&r);
 	free(auth);
 	free(loc);
 	free(got);
@@ -285,18 +202,19 @@ static int check_receipt(CURL *c, struct shared *sh, const struct test_van *v,
 	struct sync_receipt *rc = NULL;
 	struct retas_error err = {0};
 	char path[128], *auth;
-	struct resp r;
+	struct http_resp r;
 	int ret = -1;
 
 	snprintf(path, sizeof(path), "/api/v1/batches/%s/receipt", b->id);
 	for (;;) {
 		auth = auth_line(v, "GET", path);
-		req(c, sh->fx, "GET", path, (const char *const[]){auth, NULL}, NULL, 0, &r);
+		http_do_on(c, sh->fx->base, "GET", path, (const char *const[]){auth, NULL}, NULL, 0,
+			   REQUEST_TIMEOUT_S, &r);
 		free(auth);
 		if (!is_backpressure(r.status) || retas_time_mono_ms() > sh->end_ms)
 			break;
 		atomic_fetch_add(&sh->backpressure, 1);
-		resp_clear(&r);
+		http_resp_clear(&r);
 	}
 	if (r.status != 200) {
 		note_error(sh, "%s: GET %s: %ld", v->id, path, r.status);
@@ -325,7 +243,7 @@ static int check_receipt(CURL *c, struct shared *sh, const struct test_van *v,
 	ret = 0;
 out:
 	sync_receipt_free(rc);
-	resp_clear(&r);
+	http_resp_clear(&r);
 	return ret;
 }
 
@@ -425,7 +343,7 @@ static void *puller_thread(void *p)
 		int64_t t0, ms;
 		bool during = !atomic_load(&sh->ingest_done);
 		char *ct = NULL;
-		struct resp r;
+		struct http_resp r;
 
 		snprintf(nomor, sizeof(nomor), ST_ESC_FMT, (k / 4) % sh->cfg->vans);
 		if (query)
@@ -435,12 +353,13 @@ static void *puller_thread(void *p)
 		t0 = retas_time_mono_ms();
 		if (t0 > sh->end_ms)
 			break;
-		req(c, sh->fx, "GET", path, (const char *const[]){authz, NULL}, NULL, 0, &r);
+		http_do_on(c, sh->fx->base, "GET", path, (const char *const[]){authz, NULL}, NULL,
+			   0, REQUEST_TIMEOUT_S, &r);
 		ms = retas_time_mono_ms() - t0;
 		if (is_backpressure(r.status)) {
 			atomic_fetch_add(&sh->backpressure, 1);
 		} else {
-			ct = resp_header(&r, "Content-Type");
+			ct = http_header(&r, "Content-Type");
 			if (r.status != 200 || !ct ||
 			    strncmp(ct, pulls[k % ARRAY_SIZE(pulls)].type,
 				    strlen(pulls[k % ARRAY_SIZE(pulls)].type)) != 0 ||
@@ -452,7 +371,7 @@ static void *puller_thread(void *p)
 				add_pull(sh, ms, during);
 		}
 		free(ct);
-		resp_clear(&r);
+		http_resp_clear(&r);
 	}
 	curl_easy_cleanup(c);
 	return NULL;
@@ -469,9 +388,10 @@ static void *healthz_thread(void *p)
 	}
 	while (!atomic_load(&sh->ingest_done) && retas_time_mono_ms() < sh->end_ms) {
 		int64_t t0 = retas_time_mono_ms(), ms;
-		struct resp r;
+		struct http_resp r;
 
-		req(c, sh->fx, "GET", "/healthz", NULL, NULL, 0, &r);
+		http_do_on(c, sh->fx->base, "GET", "/healthz", NULL, NULL, 0, REQUEST_TIMEOUT_S,
+			   &r);
 		ms = retas_time_mono_ms() - t0;
 		if (r.status != 200)
 			note_error(sh, "GET /healthz: %ld", r.status);
@@ -479,7 +399,7 @@ static void *healthz_thread(void *p)
 		if (ms > sh->healthz_max_ms)
 			sh->healthz_max_ms = ms;
 		pthread_mutex_unlock(&sh->lock);
-		resp_clear(&r);
+		http_resp_clear(&r);
 		{
 			struct pollfd none = {.fd = -1};
 
@@ -767,13 +687,13 @@ static int server_sockets(pid_t pid)
 static long healthz_status(struct hq_fx *fx)
 {
 	CURL *c = curl_easy_init();
-	struct resp r;
+	struct http_resp r;
 	long status;
 
 	assert_non_null(c);
-	req(c, fx, "GET", "/healthz", NULL, NULL, 0, &r);
+	http_do_on(c, fx->base, "GET", "/healthz", NULL, NULL, 0, REQUEST_TIMEOUT_S, &r);
 	status = r.status;
-	resp_clear(&r);
+	http_resp_clear(&r);
 	curl_easy_cleanup(c);
 	return status;
 }

@@ -42,22 +42,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* POST /tus/ as v for length bytes; returns the upload path. */
-static char *create(const struct test_van *v, size_t length)
-{
-	struct http_resp r;
-	char lenh[64], *auth = test_van_auth(v, "POST", "/tus/", 0), *loc;
-
-	snprintf(lenh, sizeof(lenh), "Upload-Length: %zu", length);
-	http_do(&fx, "POST", "/tus/", (const char *const[]){TUS, lenh, auth, NULL}, NULL, 0, &r);
-	free(auth);
-	assert_int_equal(r.status, 201);
-	loc = http_header(&r, "Location");
-	assert_non_null(loc);
-	http_resp_clear(&r);
-	return loc;
-}
-
 static void sha_header(const void *data, size_t len, char *out, size_t size)
 {
 	uint8_t sha[32];
@@ -122,7 +106,7 @@ static void tus_options_advertises_protocol(void **state)
 
 static void tus_create_201_location(void **state)
 {
-	char *loc = create(&van, 100);
+	char *loc = tus_create(&fx, &van, 100);
 
 	assert_int_equal(strncmp(loc, "/tus/", 5), 0);
 	assert_int_equal(strlen(loc), 5 + 32);
@@ -227,7 +211,7 @@ static void tus_401_reused_nonce(void **state)
 
 static void tus_401_signature_for_other_path(void **state)
 {
-	char *loc = create(&van, 10);
+	char *loc = tus_create(&fx, &van, 10);
 	struct http_resp r;
 	char *auth = test_van_auth(&van, "HEAD", "/tus/0123456789abcdef0123456789abcdef", 0);
 
@@ -240,7 +224,7 @@ static void tus_401_signature_for_other_path(void **state)
 
 static void tus_head_200_offset_length_no_store(void **state)
 {
-	char *loc = create(&van, 100), *auth = test_van_auth(&van, "HEAD", loc, 0), *v;
+	char *loc = tus_create(&fx, &van, 100), *auth = test_van_auth(&van, "HEAD", loc, 0), *v;
 	struct http_resp r;
 
 	http_do(&fx, "HEAD", loc, (const char *const[]){TUS, auth, NULL}, NULL, 0, &r);
@@ -267,7 +251,7 @@ static void tus_head_404_unknown(void **state)
 static void tus_patch_204_409_415_460_413(void **state)
 {
 	uint8_t data[100];
-	char *loc = create(&van, sizeof(data)), sum[128], *v;
+	char *loc = tus_create(&fx, &van, sizeof(data)), sum[128], *v;
 	struct http_resp r;
 
 	randombytes_buf(data, sizeof(data));
@@ -326,7 +310,7 @@ static void tus_patch_204_409_415_460_413(void **state)
 
 static void tus_delete_204_then_404(void **state)
 {
-	char *loc = create(&van, 10), *auth = test_van_auth(&van, "DELETE", loc, 0);
+	char *loc = tus_create(&fx, &van, 10), *auth = test_van_auth(&van, "DELETE", loc, 0);
 	struct http_resp r;
 
 	http_do(&fx, "DELETE", loc, (const char *const[]){TUS, auth, NULL}, NULL, 0, &r);
@@ -339,7 +323,7 @@ static void tus_delete_204_then_404(void **state)
 
 static void tus_other_vans_upload_404(void **state)
 {
-	char *loc = create(&van, 10);
+	char *loc = tus_create(&fx, &van, 10);
 	struct http_resp r;
 
 	assert_int_equal(head_offset(&other, loc), -404);
@@ -369,7 +353,7 @@ static void tus_405_wrong_method(void **state)
 static void tus_staging_survives_restart(void **state)
 {
 	uint8_t data[300];
-	char *loc = create(&van, sizeof(data));
+	char *loc = tus_create(&fx, &van, sizeof(data));
 	struct http_resp r;
 
 	randombytes_buf(data, sizeof(data));
@@ -389,7 +373,7 @@ static void tus_staging_survives_restart(void **state)
 static void tus_garbage_batch_422_rejected(void **state)
 {
 	uint8_t data[64];
-	char *loc = create(&van, sizeof(data)), *auth, *v;
+	char *loc = tus_create(&fx, &van, sizeof(data)), *auth, *v;
 	struct http_resp r;
 
 	memset(data, 'x', sizeof(data));
