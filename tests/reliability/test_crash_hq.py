@@ -35,9 +35,8 @@ sys.path.insert(0, HERE)
 from crash_common import (VAN, HqServer, VanStore, audit_ok, cli, compare_with_hq,  # noqa: E402
                           drain, integrity, kills_wanted, last_json, make_rng,
                           van_for_hq, write_figures)
-from harness import NIP, PIN, RETAS, Daemon, Keys, run_ok  # noqa: E402
+from harness import NIP, PIN, RETAS, Daemon, Keys  # noqa: E402
 
-SEED = os.environ["RETAS_SEED_RECORDS"]
 OPEN_RECORD = os.environ["OPEN_RECORD"]
 
 
@@ -79,13 +78,7 @@ class CrashHqBase(unittest.TestCase):
         self.store = VanStore(self.d.state, OPEN_RECORD, keys.van_pub, seal, self.tmp)
 
     def seed(self, n, photo_len):
-        out = run_ok([SEED, "--config", self.d.conf, "--state-dir", self.d.state, "-n",
-                      str(n), "--photo-len", str(photo_len)])
-        rows = [line.split() for line in out.splitlines()]
-        self.assertEqual(len(rows), n, out)
-        for rid, _seq, sha in rows:
-            self.store.acknowledge(rid, sha)
-        return n
+        return self.store.seed(self.d.conf, n, photo_len)
 
     def round(self, n, photo_len):
         """Records in while the van is stopped, the van up, then head office

@@ -39,7 +39,7 @@ sys.path.insert(0, HERE)
 from crash_common import (VAN, HqServer, VanStore, audit_ok, cli, compare_with_hq,  # noqa: E402
                           drain, kills_wanted, make_rng, van_for_hq,
                           write_figures)
-from harness import NIP, PIN, RETASD, WAIT, Keys, Notify, run_ok  # noqa: E402
+from harness import NIP, PIN, RETASD, WAIT, Keys, Notify  # noqa: E402
 from students import Student, csv_of  # noqa: E402
 
 BED = os.environ["UMOCKDEV_BED"]
@@ -47,7 +47,6 @@ OPEN_RECORD = os.environ["OPEN_RECORD"]
 MODEL = os.environ["NB1010_MODEL"]
 WACOM = os.environ["WACOM_FIXTURES"]
 CAMERA = os.environ["PTPIP_CAMERA"]
-SEED = os.environ["RETAS_SEED_RECORDS"]
 FP_SYSFS = "/sys/devices/pci0000:00/0000:00:14.0/usb3/3-2"
 PAD = "/dev/input/event5"
 JARI = "1,6"
@@ -237,13 +236,7 @@ class CrashRetasd(unittest.TestCase):
         return students
 
     def seed(self, n, photo_len):
-        out = run_ok([SEED, "--config", self.van.conf, "--state-dir", self.van.state, "-n",
-                      str(n), "--photo-len", str(photo_len)])
-        rows = [line.split() for line in out.splitlines()]
-        self.assertEqual(len(rows), n, out)
-        for rid, _seq, sha in rows:
-            self.store.acknowledge(rid, sha)
-        return n
+        return self.store.seed(self.van.conf, n, photo_len)
 
     def test_crash_retasd_kills_lose_nothing(self):
         kills = kills_wanted(20)
